@@ -1,0 +1,1 @@
+"""Shaobao: the application package (factory, models, services, integrations)."""

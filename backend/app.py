@@ -1,0 +1,102 @@
+"""The application factory: create_app(overrides) -> a short list of register_* steps."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+
+from config import settings
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    register_config(app, overrides)
+    register_logging(app)
+    register_database(app)
+    register_wechat(app)
+    register_api(app)
+    register_health(app)
+    register_cli(app)
+    return app
+
+
+def register_config(app: Flask, overrides: dict | None) -> None:
+    app.config.update(settings.load())
+    app.config.update(overrides or {})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+
+
+def register_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def register_database(app: Flask) -> None:
+    from backend import models  # noqa: F401  (registers the tables)
+    from backend.extensions import db, migrate
+
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+                     render_as_batch=True)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _sqlite_transactions(db.engine)
+
+
+def _sqlite_transactions(engine) -> None:
+    """Let SQLAlchemy, not pysqlite, begin transactions (so SAVEPOINT works), enforce
+    foreign keys, and let the server, scheduler and tests share the file (WAL, waits)."""
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+
+def register_wechat(app: Flask) -> None:
+    from backend.wechat.miniprogram import MiniProgramClient
+
+    storage = None
+    if app.config["REDIS_URL"]:
+        import redis
+        from wechatpy.session.redisstorage import RedisStorage
+        storage = RedisStorage(redis.Redis.from_url(app.config["REDIS_URL"]), prefix="shaobao:wechat")
+    app.extensions["shaobao.wechat"] = MiniProgramClient(
+        app.config["WECHAT_APPID"], app.config["WECHAT_SECRET"], app.config["WECHAT_API_BASE"],
+        timeout=app.config["WECHAT_TIMEOUT_SECONDS"], session_storage=storage)
+
+
+def register_api(app: Flask) -> None:
+    from backend.console import BLUEPRINTS as CONSOLE
+    from backend.web.api import API_SETTINGS, api
+    from miniprogram_api import BLUEPRINTS as MINIPROGRAM
+
+    for key, value in API_SETTINGS.items():
+        app.config.setdefault(key, value)
+    api.init_app(app)
+    for blueprint in MINIPROGRAM + CONSOLE:
+        api.register_blueprint(blueprint)
+
+
+def register_health(app: Flask) -> None:
+    from backend.health import blp
+    app.register_blueprint(blp)
+
+
+def register_cli(app: Flask) -> None:
+    from backend.cli import COMMANDS
+    for command in COMMANDS:
+        app.cli.add_command(command)

@@ -1,0 +1,37 @@
+"""flask commands: seed, wechat-sim."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from backend.extensions import db
+
+
+@click.group("seed")
+def seed():
+    """Load data files from config/."""
+
+
+@seed.command("demo")
+@with_appcontext
+def seed_demo():
+    """Load the demo county (regions, departments, users); loading twice changes nothing."""
+    from backend.services import demo
+    counts = demo.load()
+    db.session.commit()
+    click.echo("demo county loaded: " + ", ".join(f"{v} {k} added" for k, v in counts.items()))
+
+
+@click.command("wechat-sim")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5100, show_default=True, envvar="WECHAT_SIM_PORT")
+@with_appcontext
+def wechat_sim(host, port):
+    """Run the loopback WeChat simulator (for dev, demo and tests)."""
+    from backend.wechat.simulator import serve
+    serve(host=host, port=port, appid=current_app.config["WECHAT_APPID"],
+          secret=current_app.config["WECHAT_SECRET"])
+
+
+COMMANDS = (seed, wechat_sim)

@@ -1,0 +1,4 @@
+"""The console face (/api/console/): hubs, the county platform and administrators."""
+from backend.console import audit, departments, people, regions
+
+BLUEPRINTS = (regions.blp, departments.blp, people.blp, audit.blp)

@@ -1,0 +1,122 @@
+"""Request and response schemas of the console face, one per purpose."""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from backend.models.people import ROLES
+from backend.models.regions import LEVELS
+from backend.web.schemas import RegionRefSchema
+
+NAME = validate.Length(min=1, max=64)
+
+
+class RegionSchema(RegionRefSchema):
+    kind = ma.fields.String()
+    parent_id = ma.fields.Integer(allow_none=True)
+    owner = ma.fields.String(allow_none=True)
+    has_geometry = ma.fields.Function(lambda r: r.geometry is not None)
+    updated_at = ma.fields.AwareDateTime()
+
+
+class RegionDetailSchema(RegionSchema):
+    geometry = ma.fields.Dict(allow_none=True, metadata={"description": "GeoJSON, GCJ-02"})
+    ancestors = ma.fields.List(ma.fields.Nested(RegionRefSchema))
+
+
+class RegionCreateSchema(ma.Schema):
+    code = ma.fields.String(required=True, validate=validate.Regexp(r"^\d{6,15}$"))
+    name = ma.fields.String(required=True, validate=NAME)
+    level = ma.fields.String(required=True, validate=validate.OneOf(LEVELS))
+    kind = ma.fields.String(validate=validate.Length(max=16))
+    parent_id = ma.fields.Integer(allow_none=True)
+    owner = ma.fields.String(allow_none=True, validate=validate.Length(max=128))
+    geometry = ma.fields.Dict(allow_none=True)
+
+
+class RegionUpdateSchema(ma.Schema):
+    name = ma.fields.String(validate=NAME)
+    kind = ma.fields.String(validate=validate.Length(max=16))
+    owner = ma.fields.String(allow_none=True, validate=validate.Length(max=128))
+    geometry = ma.fields.Dict(allow_none=True)
+
+
+class RegionListQuerySchema(ma.Schema):
+    parent_id = ma.fields.Integer()
+    level = ma.fields.String(validate=validate.OneOf(LEVELS))
+
+
+class GridImportQuerySchema(ma.Schema):
+    update_existing = ma.fields.Boolean(load_default=False, metadata={
+        "description": "replace grids whose code exists (otherwise a duplicate code is refused)"})
+
+
+class FeatureCollectionSchema(ma.Schema):
+    """A GeoJSON FeatureCollection; each Feature has properties code, name, owner."""
+    type = ma.fields.String(required=True, validate=validate.Equal("FeatureCollection"))
+    features = ma.fields.List(ma.fields.Dict(), required=True)
+
+
+class DepartmentSchema(ma.Schema):
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    name = ma.fields.String()
+    region = ma.fields.Nested(RegionRefSchema)
+    parent_id = ma.fields.Integer(allow_none=True)
+    active = ma.fields.Boolean()
+
+
+class DepartmentCreateSchema(ma.Schema):
+    code = ma.fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,32}$"))
+    name = ma.fields.String(required=True, validate=NAME)
+    region_id = ma.fields.Integer(required=True)
+    parent_id = ma.fields.Integer(allow_none=True)
+
+
+class DepartmentUpdateSchema(ma.Schema):
+    name = ma.fields.String(validate=NAME)
+    active = ma.fields.Boolean()
+
+
+class DepartmentQuerySchema(ma.Schema):
+    region_id = ma.fields.Integer()
+
+
+class GrantCreateSchema(ma.Schema):
+    role = ma.fields.String(required=True, validate=validate.OneOf(ROLES))
+    region_id = ma.fields.Integer(allow_none=True)
+    department_id = ma.fields.Integer(allow_none=True)
+
+
+class UserCreateSchema(ma.Schema):
+    name = ma.fields.String(required=True, validate=NAME)
+    phone = ma.fields.String(required=True, validate=validate.Length(equal=11))
+    grant = ma.fields.Nested(GrantCreateSchema, required=True)
+
+
+class UserUpdateSchema(ma.Schema):
+    name = ma.fields.String(validate=NAME)
+    phone = ma.fields.String(validate=validate.Length(equal=11))
+    active = ma.fields.Boolean()
+
+
+class UserQuerySchema(ma.Schema):
+    phone = ma.fields.String(validate=validate.Length(equal=11))
+    name = ma.fields.String(validate=NAME)
+    role = ma.fields.String(validate=validate.OneOf(ROLES))
+
+
+class AuditEntrySchema(ma.Schema):
+    id = ma.fields.Integer()
+    at = ma.fields.AwareDateTime()
+    actor_id = ma.fields.Integer(allow_none=True)
+    action = ma.fields.String()
+    object_type = ma.fields.String()
+    object_id = ma.fields.String()
+    before = ma.fields.Dict(allow_none=True)
+    after = ma.fields.Dict(allow_none=True)
+
+
+class AuditQuerySchema(ma.Schema):
+    object_type = ma.fields.String(validate=validate.Length(max=32))
+    object_id = ma.fields.String(validate=validate.Length(max=64))

@@ -1,0 +1,1 @@
+"""Domain operations: they flush, never commit, and raise DomainError subclasses."""

@@ -1,0 +1,204 @@
+"""Who may see and act on what: decided here and nowhere else.
+
+A viewer's reach comes from their grants. Seeing is expressed as SQL filters, so lists
+and fetches by id share one rule; an object outside the filter answers 404, never 403,
+so its existence does not leak. Acting needs seeing first, then a role that may act.
+
+Later kinds (cases, orders) plug in by adding a filter to VISIBILITY.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from backend.extensions import db
+from backend.models import AuditEntry, Department, Grant, Region, User
+from backend.services.errors import Forbidden, NotFound
+
+STAFF_REGION_ROLES = ("grid_worker", "community_admin", "hub_dispatcher", "county_admin")
+# Roles that administer people in their region: they see the grants held there.
+ADMIN_ROLES = ("community_admin", "hub_dispatcher", "county_admin")
+# What each administering role may hand out, inside its own region.
+GRANTABLE = {
+    "county_admin": {"resident", "grid_worker", "community_admin", "hub_dispatcher",
+                     "dept_staff", "county_admin"},
+    "hub_dispatcher": {"grid_worker", "community_admin", "dept_staff"},
+    "community_admin": {"grid_worker"},
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    role: str
+    region_id: int | None
+    region_path: str | None
+    department_id: int | None
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The acting user and what their grants reach, loaded once per request."""
+
+    user_id: int
+    scopes: tuple[Scope, ...]
+
+    @property
+    def roles(self) -> set[str]:
+        return {s.role for s in self.scopes}
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return "platform_admin" in self.roles
+
+    def paths(self, roles) -> list[str]:
+        return [s.region_path for s in self.scopes if s.role in roles and s.region_path]
+
+    def department_ids(self) -> list[int]:
+        return [s.department_id for s in self.scopes if s.role == "dept_staff"]
+
+
+def viewer_for(user: User) -> Viewer:
+    """Build the viewer from the grants as they are now: a removed grant is gone at once."""
+    dept_region = aliased(Region)
+    rows = db.session.execute(
+        sa.select(Grant.role, Grant.region_id, Region.path, dept_region.path, Grant.department_id)
+        .outerjoin(Region, Grant.region_id == Region.id)
+        .outerjoin(Department, Grant.department_id == Department.id)
+        .outerjoin(dept_region, Department.region_id == dept_region.id)
+        .where(Grant.user_id == user.id)
+    ).all()
+    scopes = tuple(
+        Scope(role, region_id, region_path or dept_path, department_id)
+        for role, region_id, region_path, dept_path, department_id in rows
+    )
+    return Viewer(user.id, scopes)
+
+
+def _under_any(column, paths: list[str]):
+    """column (a materialised path) lies in one of the subtrees rooted at paths."""
+    if not paths:
+        return sa.false()
+    return sa.or_(*[column.startswith(p, autoescape=True) for p in paths])
+
+
+# --- regions ---------------------------------------------------------------------------
+
+def region_filter(viewer: Viewer):
+    if viewer.is_platform_admin:
+        return sa.true()
+    return _under_any(Region.path, viewer.paths(STAFF_REGION_ROLES + ("dept_staff",)))
+
+
+# --- departments -----------------------------------------------------------------------
+
+def department_filter(viewer: Viewer):
+    """County and hub staff see departments in their area, hubs also the county's ones
+    (they summon them); department staff see their own department and its family."""
+    if viewer.is_platform_admin:
+        return sa.true()
+    dept_region = aliased(Region)
+    in_area = sa.select(dept_region.id).where(
+        dept_region.id == Department.region_id,
+        _under_any(dept_region.path, viewer.paths(("hub_dispatcher", "county_admin"))),
+    ).exists()
+    hub_counties = [p.split("/")[1] for p in viewer.paths(("hub_dispatcher",))]
+    county_level = Department.region_id.in_([int(c) for c in hub_counties])
+    own = viewer.department_ids()
+    family = sa.or_(Department.id.in_(own), Department.parent_id.in_(own),
+                    Department.id.in_(sa.select(Department.parent_id)
+                                      .where(Department.id.in_(own)).scalar_subquery()))
+    return sa.or_(in_area, county_level, family)
+
+
+# --- grants and people -----------------------------------------------------------------
+
+def _grant_scope_path():
+    """The path a grant's scope sits at: its region, or its department's region."""
+    dept = aliased(Department)
+    dept_region = aliased(Region)
+    region = aliased(Region)
+    return sa.func.coalesce(
+        sa.select(region.path).where(region.id == Grant.region_id).scalar_subquery(),
+        sa.select(dept_region.path).join(dept, dept.region_id == dept_region.id)
+        .where(dept.id == Grant.department_id).scalar_subquery(),
+    )
+
+
+def grant_filter(viewer: Viewer):
+    if viewer.is_platform_admin:
+        return sa.true()
+    administered = _under_any(_grant_scope_path(), viewer.paths(ADMIN_ROLES))
+    return sa.or_(Grant.user_id == viewer.user_id, administered)
+
+
+def user_filter(viewer: Viewer):
+    if viewer.is_platform_admin:
+        return sa.true()
+    holds_visible = (sa.select(Grant.id).where(Grant.user_id == User.id,
+                                               _under_any(_grant_scope_path(), viewer.paths(ADMIN_ROLES)))
+                     .exists())
+    return sa.or_(User.id == viewer.user_id, holds_visible)
+
+
+# --- audit trail ------------------------------------------------------------------------
+
+def audit_filter(viewer: Viewer):
+    """The county's administrators read its trail (snapshots carry no secrets)."""
+    if viewer.is_platform_admin or viewer.paths(("county_admin",)):
+        return sa.true()
+    return sa.false()
+
+
+VISIBILITY = {Region: region_filter, Department: department_filter, Grant: grant_filter,
+              User: user_filter, AuditEntry: audit_filter}
+
+
+def visible(viewer: Viewer, model):
+    """A select of the model's rows the viewer may see."""
+    return sa.select(model).where(VISIBILITY[model](viewer))
+
+
+def get_visible(viewer: Viewer, model, object_id: int):
+    """The row by id, or NotFound whether it is absent or out of reach."""
+    row = db.session.scalar(visible(viewer, model).where(model.id == object_id))
+    if row is None:
+        raise NotFound(f"{model.__tablename__.replace('_account', '')} {object_id} not found")
+    return row
+
+
+# --- acting ----------------------------------------------------------------------------
+
+def ensure_region_admin(viewer: Viewer, region: Region | None) -> None:
+    """Shape the tree under region (None: the root) — county admins and platform admins."""
+    if viewer.is_platform_admin:
+        return
+    if region is not None and any(region.path.startswith(p) for p in viewer.paths(("county_admin",))):
+        return
+    raise Forbidden("only the county administrator may change the region tree")
+
+
+def ensure_department_admin(viewer: Viewer, region: Region) -> None:
+    ensure_region_admin(viewer, region)
+
+
+def ensure_may_grant(viewer: Viewer, role: str, scope_path: str | None) -> None:
+    """Hand out (or take back) role in the scope at scope_path."""
+    if viewer.is_platform_admin:
+        return
+    for scope in viewer.scopes:
+        if (role in GRANTABLE.get(scope.role, ()) and scope_path and scope.region_path
+                and scope_path.startswith(scope.region_path)):
+            return
+    raise Forbidden(f"you may not grant {role} in that scope")
+
+
+def ensure_may_manage_user(viewer: Viewer, user: User) -> None:
+    """Change a person's profile: the person, or someone administering one of their grants."""
+    if viewer.is_platform_admin or user.id == viewer.user_id:
+        return
+    if db.session.scalar(sa.select(Grant.id).where(Grant.user_id == user.id, grant_filter(viewer))
+                         .limit(1)):
+        return
+    raise Forbidden("you do not administer this person")

@@ -1,0 +1,121 @@
+"""Mini-program login, bearer tokens and phone binding."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from backend.extensions import db
+from backend.models import AuthToken, Grant, Region, User
+from backend.models.types import utcnow
+from backend.services.errors import Conflict, Invalid, NotAuthenticated, Unavailable
+from backend.wechat.miniprogram import WeChatError, WeChatUnavailable
+
+log = logging.getLogger("shaobao.auth")
+# Login codes that are WeChat's way of saying "this code is no good".
+BAD_CODE_ERRORS = {40029: "invalid_code", 40163: "code_used", 40226: "user_blocked"}
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _wechat_call(call, *args):
+    """Run a WeChat call; a busy or absent WeChat is 503 (retry), a refused code 422."""
+    try:
+        return call(*args)
+    except WeChatUnavailable as exc:
+        log.warning("wechat unavailable errcode=%s", exc.errcode)
+        raise Unavailable("WeChat is busy or unreachable; please retry") from exc
+    except WeChatError as exc:
+        code = BAD_CODE_ERRORS.get(exc.errcode, "wechat_refused")
+        raise Invalid(f"WeChat refused the code (errcode {exc.errcode})", code=code,
+                      fields={"code": [exc.errmsg or "refused"]}) from exc
+
+
+def login(wechat, code: str) -> tuple[User, str, AuthToken]:
+    """Exchange a wx.login code for a bearer token; a new openid becomes a resident."""
+    session = _wechat_call(wechat.code_to_session, code)
+    user = db.session.scalar(sa.select(User).where(User.openid == session["openid"]))
+    if user is None:
+        user = _create_resident(session["openid"], session.get("unionid"))
+    elif session.get("unionid") and not user.unionid:
+        user.unionid = session["unionid"]
+    if not user.active:
+        raise NotAuthenticated("this account is disabled", code="account_disabled")
+    token, row = issue_token(user)
+    log.info("login user=%s", user.id)
+    return user, token, row
+
+
+def _create_resident(openid: str, unionid: str | None) -> User:
+    """The first login of an openid: a resident of the county this service runs."""
+    user = User(openid=openid, unionid=unionid)
+    db.session.add(user)
+    db.session.flush()
+    county = db.session.scalar(sa.select(Region).where(Region.level == "county").order_by(Region.id))
+    if county is not None:
+        db.session.add(Grant(user_id=user.id, role="resident", region_id=county.id,
+                             scope_key=f"region:{county.id}"))
+    return user
+
+
+def issue_token(user: User) -> tuple[str, AuthToken]:
+    token = secrets.token_urlsafe(32)
+    ttl = timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
+    row = AuthToken(user_id=user.id, token_hash=hash_token(token), expires_at=utcnow() + ttl)
+    db.session.add(row)
+    db.session.flush()
+    return token, row
+
+
+def authenticate(token: str) -> tuple[User, AuthToken]:
+    """The user behind a bearer token, or NotAuthenticated (one message for every failure)."""
+    row = db.session.scalar(sa.select(AuthToken).where(AuthToken.token_hash == hash_token(token)))
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.active:
+        raise NotAuthenticated("the token is invalid, expired or revoked", code="invalid_token")
+    return row.user, row
+
+
+def logout(token_row: AuthToken) -> None:
+    token_row.revoked_at = utcnow()
+
+
+def bind_phone(wechat, user: User, code: str) -> tuple[User, str | None]:
+    """Store the number WeChat vouches for (getPhoneNumber code).
+
+    If an administrator provisioned an account with that number and nobody has claimed
+    it yet, the WeChat identity moves onto it: the person logs in as the staff member they
+    are. The new token is returned then (the old account and its tokens are retired).
+    """
+    phone = _wechat_call(wechat.phone_number, code)
+    holder = db.session.scalar(sa.select(User).where(User.phone == phone, User.id != user.id))
+    if holder is None:
+        user.phone = phone
+        log.info("phone bound user=%s", user.id)
+        return user, None
+    if holder.openid is not None or not holder.active or _has_staff_grants(user):
+        raise Conflict("this phone number is bound to another account", code="phone_in_use")
+    return _claim(user, holder)
+
+
+def _has_staff_grants(user: User) -> bool:
+    return any(g.role != "resident" for g in user.grants)
+
+
+def _claim(user: User, holder: User) -> tuple[User, str]:
+    openid, unionid = user.openid, user.unionid
+    user.openid, user.unionid, user.active = None, None, False
+    db.session.flush()  # free the unique openid before the holder takes it
+    holder.openid, holder.unionid = openid, unionid
+    db.session.execute(sa.update(AuthToken).where(AuthToken.user_id == user.id,
+                                                  AuthToken.revoked_at.is_(None))
+                       .values(revoked_at=utcnow()))
+    token, _ = issue_token(holder)
+    log.info("provisioned account claimed user=%s retired=%s", holder.id, user.id)
+    return holder, token

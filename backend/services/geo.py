@@ -1,0 +1,93 @@
+"""Point -> grid: which region of the tree a coordinate falls in.
+
+One STRtree over every region that has a polygon, built per process and rebuilt when the
+tree changes (a cheap count/max(updated_at) stamp is compared on each lookup, so a grid
+imported through another worker is seen at once).
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import shapely
+import sqlalchemy as sa
+from shapely.geometry import Point, shape
+from shapely.strtree import STRtree
+
+from backend.extensions import db
+from backend.models import Region
+from backend.services import coords
+from backend.services.errors import Invalid
+
+DEPTH = {"county": 0, "township": 1, "community": 2, "grid": 3}
+
+
+@dataclass(frozen=True)
+class Located:
+    region_id: int
+    level: str
+    lng: float
+    lat: float
+    coord_system: str = "gcj02"
+
+
+class RegionIndex:
+    def __init__(self, rows):
+        self.ids, self.levels, self.codes, shapes = [], [], [], []
+        for region_id, level, code, geometry in rows:
+            polygon = shape(geometry)
+            shapely.prepare(polygon)
+            self.ids.append(region_id)
+            self.levels.append(level)
+            self.codes.append(code)
+            shapes.append(polygon)
+        self.shapes = shapes
+        self.tree = STRtree(shapes)
+
+    def locate(self, lng: float, lat: float) -> tuple[int, str] | None:
+        """The deepest region covering the point; on a shared border the lower code wins."""
+        point = Point(lng, lat)
+        hits = [int(i) for i in self.tree.query(point, predicate="intersects")]
+        if not hits:
+            return None
+        best = min(hits, key=lambda i: (-DEPTH[self.levels[i]], self.codes[i]))
+        return self.ids[best], self.levels[best]
+
+
+_lock = threading.Lock()
+_cache: dict[str, tuple[tuple, RegionIndex]] = {}
+
+
+def _stamp() -> tuple:
+    count, latest = db.session.execute(
+        sa.select(sa.func.count(Region.id), sa.func.max(Region.updated_at))
+    ).one()
+    return count, latest
+
+
+def region_index() -> RegionIndex:
+    key = str(db.engine.url)
+    stamp = _stamp()
+    with _lock:
+        cached = _cache.get(key)
+        if cached and cached[0] == stamp:
+            return cached[1]
+    rows = db.session.execute(
+        sa.select(Region.id, Region.level, Region.code, Region.geometry)
+        .where(Region.geometry.is_not(None))
+    ).all()
+    index = RegionIndex(rows)
+    with _lock:
+        _cache[key] = (stamp, index)
+    return index
+
+
+def locate(lng: float, lat: float, coord_system: str) -> Located:
+    """Resolve a client coordinate; outside every region of the county is refused."""
+    stored_lng, stored_lat = coords.to_stored(lng, lat, coord_system)
+    found = region_index().locate(stored_lng, stored_lat)
+    if found is None:
+        raise Invalid("the location is outside the county this service covers",
+                      code="outside_county", fields={"location": ["outside the county"]})
+    region_id, level = found
+    return Located(region_id, level, round(stored_lng, 7), round(stored_lat, 7))

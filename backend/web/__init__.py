@@ -1,0 +1,1 @@
+"""What every face shares: the API object and its one error shape, bearer authentication."""

@@ -1,0 +1,61 @@
+"""The one error shape: {"error": {"code", "message", "fields"}}."""
+from __future__ import annotations
+
+import logging
+
+import marshmallow as ma
+from flask import jsonify
+from werkzeug.exceptions import HTTPException
+
+from backend.services.errors import DomainError
+
+log = logging.getLogger("shaobao.errors")
+HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 413: "too_large",
+              415: "unsupported_media_type", 422: "invalid", 429: "too_many_requests",
+              500: "internal_error", 503: "unavailable"}
+
+
+class ErrorBodySchema(ma.Schema):
+    code = ma.fields.String(required=True, metadata={"description": "machine-readable reason"})
+    message = ma.fields.String(required=True)
+    fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(),
+                            metadata={"description": "per-field problems, for 422"})
+
+
+class ErrorSchema(ma.Schema):
+    error = ma.fields.Nested(ErrorBodySchema, required=True)
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None):
+    response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
+    response.status_code = status
+    return response
+
+
+def _webargs_fields(messages) -> dict:
+    """webargs nests problems by location ({"json": {...}}); the client wants the fields."""
+    if not isinstance(messages, dict):
+        return {"_": messages}
+    fields = {}
+    for location, problems in messages.items():
+        fields.update(problems if isinstance(problems, dict) else {location: problems})
+    return fields
+
+
+def handle_http_exception(error: HTTPException):
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    if "messages" in data:
+        return error_response(status, "invalid", "the request did not validate",
+                              _webargs_fields(data["messages"]))
+    return error_response(status, HTTP_CODES.get(status, "error"), error.description or error.name)
+
+
+def handle_domain_error(error: DomainError):
+    return error_response(error.status, error.code, error.message, error.fields)
+
+
+def handle_unexpected(error: Exception):
+    log.exception("unhandled error")
+    return error_response(500, "internal_error", "something went wrong on our side")

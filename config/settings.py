@@ -1,0 +1,70 @@
+"""Settings read from the environment, once, by create_app.
+
+Production must be told its secrets and its database: starting it on the development
+defaults would sign tokens with a published key and write to a throwaway SQLite file.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "dev-only-secret-key-not-for-production"
+DEV_WECHAT_APPID = "wxd0000000000sim0"
+DEV_WECHAT_SECRET = "dev-only-wechat-secret"
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a service that may start."""
+
+
+def database_url(raw: str | None, var_dir: Path) -> str:
+    """The SQLAlchemy URL: psycopg 3 for PostgreSQL, the embedded file otherwise."""
+    if not raw:
+        return f"sqlite:///{var_dir / 'shaobao.sqlite3'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+def load(environ: dict | None = None) -> dict:
+    """Flask config keys from an environment mapping (os.environ by default)."""
+    env = os.environ if environ is None else environ
+    name = env.get("SHAOBAO_ENV", "development")
+    if name not in ENVIRONMENTS:
+        raise ConfigError(f"SHAOBAO_ENV must be one of {', '.join(ENVIRONMENTS)}, not {name!r}")
+    var_dir = Path(env.get("SHAOBAO_VAR_DIR", ROOT / "var"))
+    settings = {
+        "SHAOBAO_ENV": name,
+        "VAR_DIR": str(var_dir),
+        "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL"), var_dir),
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "WECHAT_APPID": env.get("WECHAT_APPID", DEV_WECHAT_APPID),
+        "WECHAT_SECRET": env.get("WECHAT_SECRET", DEV_WECHAT_SECRET),
+        "WECHAT_API_BASE": env.get("WECHAT_API_BASE", "http://127.0.0.1:%s" % env.get("WECHAT_SIM_PORT", "5100")),
+        "WECHAT_TIMEOUT_SECONDS": float(env.get("WECHAT_TIMEOUT_SECONDS", "5")),
+        "TOKEN_TTL_HOURS": int(env.get("TOKEN_TTL_HOURS", str(24 * 30))),
+        "GRID_OVERLAP_TOLERANCE_M2": float(env.get("GRID_OVERLAP_TOLERANCE_M2", "1.0")),
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    }
+    if name == "production":
+        check_production(settings, env)
+    return settings
+
+
+def check_production(settings: dict, env) -> None:
+    """Refuse the development defaults where a leak or a lost database would follow."""
+    problems = []
+    if not env.get("DATABASE_URL"):
+        problems.append("DATABASE_URL is not set")
+    if settings["SECRET_KEY"] == DEV_SECRET_KEY or len(settings["SECRET_KEY"]) < 32:
+        problems.append("SECRET_KEY is the development default or shorter than 32 characters")
+    if settings["WECHAT_SECRET"] == DEV_WECHAT_SECRET:
+        problems.append("WECHAT_SECRET is the development default")
+    if settings["WECHAT_APPID"] == DEV_WECHAT_APPID:
+        problems.append("WECHAT_APPID is the development default")
+    if problems:
+        raise ConfigError("refusing to start in production: " + "; ".join(problems))

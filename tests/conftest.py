@@ -1,0 +1,89 @@
+"""Shared fixtures: the database under test, the app migrated onto it, a live simulator.
+
+SHAOBAO_TEST_DATABASE_URL selects PostgreSQL (scripts/test sets it for the second run);
+without it the suite runs on a fresh SQLite file.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.serving import make_server
+
+from backend.wechat.simulator import QuietRequestHandler, create_simulator_app
+
+SIM_APPID = "wx00000000000tests"
+SIM_SECRET = "suite-secret-never-logged"
+
+
+def reset_postgres(url: str) -> None:
+    """Start the run from an empty schema (a developer may reuse the database)."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    from config.settings import database_url as normalise
+    raw = os.environ.get("SHAOBAO_TEST_DATABASE_URL")
+    if not raw:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'suite.sqlite3'}"
+    url = normalise(raw, None)
+    reset_postgres(url)
+    return url
+
+
+class LiveServer:
+    """A WSGI app served for real on 127.0.0.1 in a thread."""
+
+    def __init__(self, app):
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True,
+                                  request_handler=QuietRequestHandler)
+        self.url = f"http://127.0.0.1:{self.server.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@pytest.fixture(scope="session")
+def sim():
+    """The WeChat simulator, served over HTTP as the real WeChat would be."""
+    server = LiveServer(create_simulator_app(SIM_APPID, SIM_SECRET))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def app(database_url, sim, tmp_path_factory):
+    """The application on a migrated database holding the demo county."""
+    from flask_migrate import upgrade
+
+    from backend.app import create_app
+    from backend.extensions import db
+    from backend.services import demo
+
+    app = create_app({
+        "SHAOBAO_ENV": "test", "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
+        "VAR_DIR": str(tmp_path_factory.mktemp("var")), "REDIS_URL": None,
+        "WECHAT_APPID": SIM_APPID, "WECHAT_SECRET": SIM_SECRET, "WECHAT_API_BASE": sim.url,
+        "WECHAT_TIMEOUT_SECONDS": 2.0,
+    })
+    with app.app_context():
+        upgrade()
+        demo.load()
+        db.session.commit()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    app.extensions["shaobao.wechat"].close()
