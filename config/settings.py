@@ -13,6 +13,7 @@ DEV_SECRET_KEY = "dev-only-secret-key-not-for-production"
 DEV_WECHAT_APPID = "wxd0000000000sim0"
 DEV_WECHAT_SECRET = "dev-only-wechat-secret"
 ENVIRONMENTS = ("development", "test", "production")
+WECHAT_API_BASE = "https://api.weixin.qq.com"
 
 
 class ConfigError(RuntimeError):
@@ -27,6 +28,13 @@ def database_url(raw: str | None, var_dir: Path) -> str:
         if raw.startswith(prefix):
             return "postgresql+psycopg://" + raw[len(prefix):]
     return raw
+
+
+def default_wechat_base(name: str, env) -> str:
+    """Production talks to WeChat; everything else to the loopback simulator."""
+    if name == "production":
+        return WECHAT_API_BASE
+    return "http://127.0.0.1:%s" % env.get("WECHAT_SIM_PORT", "5100")
 
 
 def load(environ: dict | None = None) -> dict:
@@ -44,7 +52,7 @@ def load(environ: dict | None = None) -> dict:
         "REDIS_URL": env.get("REDIS_URL") or None,
         "WECHAT_APPID": env.get("WECHAT_APPID", DEV_WECHAT_APPID),
         "WECHAT_SECRET": env.get("WECHAT_SECRET", DEV_WECHAT_SECRET),
-        "WECHAT_API_BASE": env.get("WECHAT_API_BASE", "http://127.0.0.1:%s" % env.get("WECHAT_SIM_PORT", "5100")),
+        "WECHAT_API_BASE": env.get("WECHAT_API_BASE") or default_wechat_base(name, env),
         "WECHAT_TIMEOUT_SECONDS": float(env.get("WECHAT_TIMEOUT_SECONDS", "5")),
         "TOKEN_TTL_HOURS": int(env.get("TOKEN_TTL_HOURS", str(24 * 30))),
         "GRID_OVERLAP_TOLERANCE_M2": float(env.get("GRID_OVERLAP_TOLERANCE_M2", "1.0")),

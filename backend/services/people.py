@@ -59,10 +59,15 @@ def _resolve_scope(viewer, role: str, data: dict):
     return region, None, region.path
 
 
+def _checked_scope(viewer, data: dict):
+    region, dept, path = _resolve_scope(viewer, data["role"], data)
+    access.ensure_may_grant(viewer, data["role"], path)
+    return region, dept
+
+
 def grant(viewer, user: User, data: dict) -> Grant:
     role = data["role"]
-    region, dept, path = _resolve_scope(viewer, role, data)
-    access.ensure_may_grant(viewer, role, path)
+    region, dept = _checked_scope(viewer, data)
     scope_key = f"region:{region.id}" if region else f"department:{dept.id}" if dept else "-"
     exists = sa.select(Grant.id).where(Grant.user_id == user.id, Grant.role == role,
                                        Grant.scope_key == scope_key)
@@ -91,6 +96,7 @@ def create_user(viewer, data: dict) -> User:
     """Provision a staff member by phone with a first grant; they claim it by binding that
     phone in the mini-program."""
     check_phone(data["phone"])
+    _checked_scope(viewer, data["grant"])  # refuse before anything is written
     user = User(name=data["name"], phone=data["phone"])
     db.session.add(user)
     db.session.flush()

@@ -7,6 +7,7 @@ import marshmallow as ma
 from flask import jsonify
 from werkzeug.exceptions import HTTPException
 
+from backend.extensions import db
 from backend.services.errors import DomainError
 
 log = logging.getLogger("shaobao.errors")
@@ -28,6 +29,9 @@ class ErrorSchema(ma.Schema):
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None):
+    # Whatever a failed request flushed is dropped here, so nothing half-written can ride
+    # along with a later commit in the same context.
+    db.session.rollback()
     response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
     response.status_code = status
     return response

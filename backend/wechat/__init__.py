@@ -1,0 +1,1 @@
+"""WeChat integrations: the mini-program client (wechatpy), WeChat Pay, and a loopback simulator."""

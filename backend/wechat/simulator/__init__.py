@@ -1,0 +1,89 @@
+"""A loopback WeChat for tests, scripts/run and the demo: no database, state in memory.
+
+It answers at WeChat's real paths with WeChat's shapes and error codes (``mp``), and offers
+``/sim/...`` endpoints that play the phone's part and inject faults (``control``). WeChat Pay
+v3 is meant to join as one more blueprint over the same world.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+
+from flask import Flask, request
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from config.settings import DEV_WECHAT_APPID, DEV_WECHAT_SECRET
+
+from . import control, mp
+from .errors import WxFailure
+from .state import Clock, World
+
+__all__ = ["create_simulator_app", "serve", "world_of", "QuietRequestHandler", "World", "Clock"]
+
+logger = logging.getLogger(__name__)
+
+LABEL_OTHER = 21000
+# Words the simulated content check calls risky, with WeChat's label for each.
+DEFAULT_RISKY_WORDS = {"赌博": 20006, "代开发票": 20008, "枪支": 20006, "毒品": 20006, "色情": 20002}
+DEFAULT_SUBSCRIBE_DAILY_QUOTA = 1000
+
+
+def create_simulator_app(appid: str, secret: str, *, clock: Clock | Callable[[], float] | None = None,
+                         risky_words: dict[str, int] | Iterable[str] | None = None,
+                         subscribe_daily_quota: int = DEFAULT_SUBSCRIBE_DAILY_QUOTA) -> Flask:
+    """The simulator as a Flask app, for one mini-program app (appid, secret)."""
+    app = Flask(__name__)
+    app.json.ensure_ascii = False
+    sim_clock = clock if isinstance(clock, Clock) else Clock(clock)
+    world = World(sim_clock, _labelled(risky_words), subscribe_daily_quota)
+    world.add_app(appid, secret)
+    app.extensions["wechat_simulator"] = world
+    app.register_blueprint(mp.bp)
+    app.register_blueprint(control.bp)
+    app.register_error_handler(MethodNotAllowed, _wrong_method)
+    return app
+
+
+def world_of(app: Flask) -> World:
+    """The in-memory state behind a simulator app, for in-process tests."""
+    return app.extensions["wechat_simulator"]
+
+
+def serve(host: str = "127.0.0.1", port: int = 5100, appid: str = DEV_WECHAT_APPID,
+          secret: str = DEV_WECHAT_SECRET, **options) -> None:
+    """Serve the simulator (threaded) until interrupted."""
+    app = create_simulator_app(appid, secret, **options)
+    server = make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logger.info("WeChat simulator for %s listening on http://%s:%d", appid, host, server.port)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """Access log without query strings: WeChat puts the secret and tokens there."""
+
+    def log_request(self, code="-", size="-") -> None:
+        path = getattr(self, "path", "(bad request line)").split("?", 1)[0]
+        self.log("info", '"%s %s" %s %s', getattr(self, "command", "-"), path, code, size)
+
+
+def _labelled(words: dict[str, int] | Iterable[str] | None) -> dict[str, int]:
+    if words is None:
+        return dict(DEFAULT_RISKY_WORDS)
+    if isinstance(words, dict):
+        return dict(words)
+    return {word: LABEL_OTHER for word in words}
+
+
+def _wrong_method(error: MethodNotAllowed):
+    # WeChat answers a wrong method with its own error codes, not HTTP 405.
+    if request.path.startswith("/sim/"):
+        return error
+    return WxFailure(43002 if request.method == "GET" else 43001).body()

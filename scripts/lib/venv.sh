@@ -1,0 +1,117 @@
+# shellcheck shell=bash
+# Sourced by scripts/test, scripts/run and friends. Provides:
+#   ensure_venv [extras]   create .venv at the repo root if needed, (re)install the project
+#                          editable when pyproject.toml changed, then activate the venv
+#                          (VIRTUAL_ENV, PATH) in the calling shell.
+# Functions return non-zero with a message instead of exiting, so callers decide.
+
+_SHAOBAO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+_SHAOBAO_MIN_PY="3.11"
+
+_shaobao_venv_die() {
+  echo "ensure_venv: $*" >&2
+  return 1
+}
+
+# True when "$1" runs, is at least 3.11 and can build a venv with pip in it.
+_shaobao_python_ok() {
+  "$1" - <<'PY' >/dev/null 2>&1
+import sys
+if sys.version_info < (3, 11):
+    raise SystemExit(1)
+import venv, ensurepip  # Debian's python3 lacks ensurepip until python3-venv is installed
+ensurepip.version()
+PY
+}
+
+# Prints the interpreter to build the venv with. SHAOBAO_PYTHON wins when set.
+_shaobao_pick_python() {
+  local candidates=() c
+  if [[ -n ${SHAOBAO_PYTHON:-} ]]; then
+    candidates=("$SHAOBAO_PYTHON")
+  else
+    # The project targets 3.11; newer ones are accepted when 3.11 is absent.
+    candidates=(python3.11 python3 python3.12 python3.13 python3.14)
+  fi
+  for c in "${candidates[@]}"; do
+    command -v "$c" >/dev/null 2>&1 || continue
+    if _shaobao_python_ok "$c"; then
+      command -v "$c"
+      return 0
+    fi
+  done
+  return 1
+}
+
+_shaobao_sha256() {
+  if command -v sha256sum >/dev/null 2>&1; then
+    sha256sum "$1" | cut -d' ' -f1
+  else
+    python3 -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$1"
+  fi
+}
+
+ensure_venv() {
+  local extras="${1:-}"
+  local root="$_SHAOBAO_ROOT"
+  local venv="$root/.venv"
+  local vpy="$venv/bin/python"
+  local py
+
+  [[ -f $root/pyproject.toml ]] || _shaobao_venv_die "no pyproject.toml in $root" || return 1
+
+  if [[ -d $venv ]] && ! "$vpy" -c 'pass' >/dev/null 2>&1; then
+    # Usually the interpreter it was built from moved or was removed (pyenv upgrade).
+    echo "ensure_venv: $venv is broken (its python does not run); recreating it" >&2
+    rm -rf "$venv"
+  fi
+
+  if [[ ! -d $venv ]]; then
+    if ! py="$(_shaobao_pick_python)"; then
+      _shaobao_venv_die "no usable Python >= $_SHAOBAO_MIN_PY with venv support found" \
+        "(tried ${SHAOBAO_PYTHON:-python3.11 python3 python3.12 python3.13 python3.14})." \
+        "Install python3.11 and python3-venv (Debian: apt-get install python3-venv)," \
+        "or point SHAOBAO_PYTHON at an interpreter." || return 1
+    fi
+    echo "ensure_venv: creating $venv with $py ($("$py" -c 'import platform; print(platform.python_version())'))" >&2
+    if ! "$py" -m venv "$venv"; then
+      rm -rf "$venv"
+      _shaobao_venv_die "'$py -m venv $venv' failed" || return 1
+    fi
+  fi
+
+  if ! "$vpy" -c 'import sys; raise SystemExit(sys.version_info < (3, 11))' >/dev/null 2>&1; then
+    _shaobao_venv_die "$venv runs Python $("$vpy" -c 'import platform; print(platform.python_version())')," \
+      "but $_SHAOBAO_MIN_PY+ is required. Remove it (rm -rf $venv) and run again." || return 1
+  fi
+
+  # One stamp per extras set: scripts/run installs the base, scripts/test adds [test].
+  local sha stamp base_stamp target log
+  sha="$(_shaobao_sha256 "$root/pyproject.toml")"
+  stamp="$venv/.shaobao-installed-${extras:-base}"
+  base_stamp="$venv/.shaobao-installed-base"
+  target="."
+  [[ -n $extras ]] && target=".[$extras]"
+
+  if [[ ! -f $stamp || "$(cat "$stamp")" != "$sha" ]]; then
+    echo "ensure_venv: installing $target into .venv (pyproject.toml changed or first run)..." >&2
+    rm -f "$stamp"
+    log="$venv/pip-install.log"
+    if ! (cd "$root" && PIP_DISABLE_PIP_VERSION_CHECK=1 "$vpy" -m pip install -q -e "$target") >"$log" 2>&1; then
+      tail -n 40 "$log" >&2
+      _shaobao_venv_die "pip install -e '$target' failed (full log: $log)" || return 1
+    fi
+    echo "$sha" >"$stamp"
+    # Installing with extras also satisfies the plain install.
+    [[ $stamp != "$base_stamp" ]] && echo "$sha" >"$base_stamp"
+  fi
+
+  export VIRTUAL_ENV="$venv"
+  case ":$PATH:" in
+    *":$venv/bin:"*) ;;
+    *) export PATH="$venv/bin:$PATH" ;;
+  esac
+  unset PYTHONHOME
+  hash -r
+  return 0
+}

@@ -1,0 +1,41 @@
+"""OpenAPI, /healthz and the one error shape on routes that do not exist."""
+from __future__ import annotations
+
+
+def test_openapi_covers_both_faces(client):
+    spec = client.get("/api/openapi.json").json
+    assert spec["openapi"].startswith("3.")
+    paths = spec["paths"]
+    for path in ("/api/mp/auth/login", "/api/mp/me", "/api/mp/me/phone", "/api/mp/locate",
+                 "/api/console/regions", "/api/console/regions/{region_id}/grids/import",
+                 "/api/console/departments", "/api/console/users", "/api/console/grants/{grant_id}",
+                 "/api/console/audit"):
+        assert path in paths, path
+    login = paths["/api/mp/auth/login"]["post"]
+    assert login["security"] == []
+    assert "requestBody" in login
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert "Error" in spec["components"]["schemas"]
+
+
+def test_healthz(client):
+    body = client.get("/healthz").json
+    assert body["status"] == "ok"
+    assert body["checks"]["database"]["ok"] is True
+    assert body["checks"]["redis"] == {"ok": True, "configured": False}
+
+
+def test_unknown_route_and_method_use_the_error_shape(client):
+    missing = client.get("/api/nothing-here")
+    assert missing.status_code == 404
+    assert missing.json["error"]["code"] == "not_found"
+    wrong = client.delete("/api/mp/auth/login")
+    assert wrong.status_code == 405
+    assert wrong.json["error"]["code"] == "method_not_allowed"
+
+
+def test_a_non_json_body_is_422_in_the_error_shape(client):
+    response = client.post("/api/mp/auth/login", data="code=abc",
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 422
+    assert set(response.json["error"]) == {"code", "message", "fields"}

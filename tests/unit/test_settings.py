@@ -1,0 +1,37 @@
+"""Configuration from the environment."""
+import pytest
+
+from config import settings
+
+
+def test_development_defaults_to_sqlite_under_var(tmp_path):
+    config = settings.load({"SHAOBAO_VAR_DIR": str(tmp_path)})
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'shaobao.sqlite3'}"
+    assert config["REDIS_URL"] is None
+    assert config["WECHAT_API_BASE"] == "http://127.0.0.1:5100"
+
+
+def test_postgres_urls_use_psycopg3():
+    config = settings.load({"DATABASE_URL": "postgres://u@h/db"})
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+
+
+def test_production_refuses_defaults():
+    with pytest.raises(settings.ConfigError) as err:
+        settings.load({"SHAOBAO_ENV": "production"})
+    message = str(err.value)
+    for problem in ("DATABASE_URL", "SECRET_KEY", "WECHAT_SECRET", "WECHAT_APPID"):
+        assert problem in message
+
+
+def test_production_starts_when_told_everything():
+    config = settings.load({"SHAOBAO_ENV": "production", "DATABASE_URL": "postgresql://u@h/db",
+                            "SECRET_KEY": "x" * 40, "WECHAT_APPID": "wx1234567890abcdef",
+                            "WECHAT_SECRET": "s" * 32})
+    assert config["SHAOBAO_ENV"] == "production"
+    assert config["WECHAT_API_BASE"] == "https://api.weixin.qq.com"
+
+
+def test_unknown_environment_is_refused():
+    with pytest.raises(settings.ConfigError):
+        settings.load({"SHAOBAO_ENV": "staging"})
