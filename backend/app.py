@@ -12,6 +12,7 @@ from config import settings
 
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__)
+    app.json.ensure_ascii = False  # names are Chinese: send them readable, in UTF-8
     register_config(app, overrides)
     register_logging(app)
     register_database(app)
@@ -29,9 +30,12 @@ def register_config(app: Flask, overrides: dict | None) -> None:
 
 
 def register_logging(app: Flask) -> None:
+    from backend.log_privacy import MaskPhones
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO,
                             format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Access logs carry query strings (?phone=...): mask numbers before any handler sees them.
+    logging.getLogger("werkzeug").addFilter(MaskPhones())
 
 
 def register_database(app: Flask) -> None:

@@ -23,6 +23,15 @@ def seed_demo():
     click.echo("demo county loaded: " + ", ".join(f"{v} {k} added" for k, v in counts.items()))
 
 
+@seed.command("demo-users")
+@with_appcontext
+def seed_demo_users():
+    """List the demo users: openid, role and where they hold it."""
+    from backend.services import demo
+    for openid, name, grants in demo.users():
+        click.echo(f"  {openid:<26} {name:<4}  {grants}")
+
+
 @click.command("wechat-sim")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5100, show_default=True, envvar="WECHAT_SIM_PORT")

@@ -27,6 +27,14 @@ def list_regions(query):
     return regions.children(g.viewer, query.get("parent_id"), query.get("level"))
 
 
+@blp.route("/tree", methods=["GET"])
+@blp.response(200, schemas.RegionTreeSchema(many=True))
+@login_required
+def region_tree():
+    """The visible part of the tree, nested (without polygons)."""
+    return regions.tree(g.viewer)
+
+
 @blp.route("", methods=["POST"])
 @blp.arguments(schemas.RegionCreateSchema)
 @blp.response(201, schemas.RegionDetailSchema)

@@ -19,6 +19,11 @@ class RegionSchema(RegionRefSchema):
     updated_at = ma.fields.AwareDateTime()
 
 
+class RegionTreeSchema(ma.Schema):
+    region = ma.fields.Nested(RegionSchema)
+    children = ma.fields.List(ma.fields.Nested(lambda: RegionTreeSchema()))
+
+
 class RegionDetailSchema(RegionSchema):
     geometry = ma.fields.Dict(allow_none=True, metadata={"description": "GeoJSON, GCJ-02"})
     ancestors = ma.fields.List(ma.fields.Nested(RegionRefSchema))

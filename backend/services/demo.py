@@ -81,3 +81,17 @@ def load(path: Path = DEMO_FILE) -> dict:
               "departments": _load_departments(data["departments"])}
     counts["users"], counts["grants"] = _load_users(data["users"])
     return counts
+
+
+def users(path: Path = DEMO_FILE) -> list[tuple[str, str, str]]:
+    """(openid, name, "role @ scope, ...") for each demo user, for the README and scripts/run."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    names = {r["code"]: r["name"] for r in data["regions"]}
+    names.update({d["code"]: d["name"] for d in data["departments"]})
+    rows = []
+    for user in data["users"]:
+        held = ", ".join(
+            f"{g['role']} @ {names.get(g.get('region') or g.get('department'), 'everywhere')}"
+            for g in user["grants"])
+        rows.append((user["openid"], user["name"], held))
+    return rows

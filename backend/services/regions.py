@@ -133,6 +133,17 @@ def children(viewer, parent_id: int | None, level: str | None):
     return db.session.scalars(query).all()
 
 
+def tree(viewer) -> list[dict]:
+    """The visible regions nested under the highest ones the viewer may see."""
+    rows = db.session.scalars(access.visible(viewer, Region).order_by(Region.code)).all()
+    nodes = {r.id: {"region": r, "children": []} for r in rows}
+    roots = []
+    for region in rows:
+        parent = nodes.get(region.parent_id)
+        (parent["children"] if parent else roots).append(nodes[region.id])
+    return roots
+
+
 def ancestors(region: Region) -> list[Region]:
     """The chain above a region, root first (names for breadcrumbs)."""
     ids = region.ancestor_ids()[:-1]

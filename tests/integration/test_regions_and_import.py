@@ -173,3 +173,12 @@ def test_only_county_admins_shape_the_tree(as_user):
     assert response.status_code == 403
     county_admin = as_user("demo-county-admin")
     assert county_admin.patch(f"/api/console/regions/{township['id']}", json={"name": "改名"}).status_code == 200
+
+
+def test_the_tree_nests_what_the_viewer_sees(as_user):
+    roots = as_user("demo-community-admin-1").get("/api/console/regions/tree").json
+    assert [r["region"]["code"] for r in roots] == ["140730001001"]
+    assert [c["region"]["level"] for c in roots[0]["children"]] == ["grid"] * len(roots[0]["children"])
+    county = as_user("demo-county-admin").get("/api/console/regions/tree").json
+    assert [r["region"]["code"] for r in county] == ["140730"]
+    assert len(county[0]["children"]) == 3

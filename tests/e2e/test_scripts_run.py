@@ -1,0 +1,140 @@
+"""scripts/run as a newcomer runs it: real processes, real HTTP, Ctrl-C stops everything.
+
+On the PostgreSQL run the service gets its own database (DATABASE_URL), so the embedded
+and the production database paths are both exercised end to end.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def own_postgres_database(test_url: str) -> str:
+    """A fresh database beside the suite's, for the service under test."""
+    engine = sa.create_engine(test_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text("DROP DATABASE IF EXISTS shaobao_e2e WITH (FORCE)"))
+        conn.execute(sa.text("CREATE DATABASE shaobao_e2e"))
+    engine.dispose()
+    return test_url.rsplit("/", 1)[0] + "/shaobao_e2e"
+
+
+def wait_for_line(process, text: str, timeout: float = 120) -> str:
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            if process.poll() is not None:
+                break
+            continue
+        seen.append(line)
+        if text in line:
+            return "".join(seen)
+    raise AssertionError(f"{text!r} never printed; output:\n{''.join(seen)[-4000:]}")
+
+
+@pytest.fixture()
+def running(tmp_path):
+    port, sim_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SHAOBAO_", "DATABASE_URL", "FLASK_"))}
+    env.update(PORT=str(port), WECHAT_SIM_PORT=str(sim_port), SHAOBAO_VAR_DIR=str(tmp_path / "var"))
+    if os.environ.get("SHAOBAO_TEST_DATABASE_URL"):
+        env["DATABASE_URL"] = own_postgres_database(os.environ["SHAOBAO_TEST_DATABASE_URL"])
+    process = subprocess.Popen([str(ROOT / "scripts/run")], cwd=ROOT, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        banner = wait_for_line(process, "Press Ctrl-C to stop.")
+        yield {"api": f"http://127.0.0.1:{port}", "sim": f"http://127.0.0.1:{sim_port}",
+               "banner": banner, "process": process, "ports": (port, sim_port)}
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+        process.stdout.close()
+
+
+def login(running, openid: str) -> str:
+    code = requests.post(f"{running['sim']}/sim/wx-login", json={"openid": openid}, timeout=5).json()["code"]
+    response = requests.post(f"{running['api']}/api/mp/auth/login", json={"code": code}, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()["token"]
+
+
+def get(running, path: str, token: str):
+    return requests.get(f"{running['api']}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+
+def port_is_closed(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_a_newcomer_logs_in_as_resident_and_hub_dispatcher_then_stops_it(running):
+    assert "demo-hub-dispatcher-1" in running["banner"] and "demo-resident-1" in running["banner"]
+    assert requests.get(f"{running['api']}/healthz", timeout=5).json()["status"] == "ok"
+
+    resident = login(running, "demo-resident-1")
+    me = get(running, "/api/mp/me", resident).json()
+    assert [g["role"] for g in me["grants"]] == ["resident"]
+    assert "*" in me["phone"]
+    assert get(running, "/api/console/regions", resident).json() == []
+
+    hub = login(running, "demo-hub-dispatcher-1")
+    me = get(running, "/api/mp/me", hub).json()
+    assert [(g["role"], g["region"]["name"]) for g in me["grants"]] == [("hub_dispatcher", "凤鸣街道")]
+    townships = get(running, "/api/console/regions?level=township", hub).json()
+    assert [t["name"] for t in townships] == ["凤鸣街道"]
+
+    newcomer = login(running, "o-e2e-first-timer")
+    assert [g["role"] for g in get(running, "/api/mp/me", newcomer).json()["grants"]] == ["resident"]
+    assert requests.post(f"{running['api']}/api/mp/auth/logout",
+                         headers={"Authorization": f"Bearer {newcomer}"}, timeout=5).status_code == 204
+    assert get(running, "/api/mp/me", newcomer).status_code == 401
+
+    spec = requests.get(f"{running['api']}/api/openapi.json", timeout=5).json()
+    assert "/api/mp/auth/login" in spec["paths"]
+
+    process = running["process"]
+    process.send_signal(signal.SIGINT)
+    process.wait(20)  # raises TimeoutExpired if Ctrl-C does not end it
+    output = process.stdout.read()
+    assert "scripts/run: stopped" in output
+    for port in running["ports"]:
+        deadline = time.monotonic() + 10
+        while not port_is_closed(port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert port_is_closed(port), f"port {port} still open after Ctrl-C"
+
+
+def test_a_second_run_on_the_same_database_changes_nothing(running, tmp_path):
+    assert "45 regions added, 16 departments added, 11 users added" in running["banner"]
+    process = running["process"]
+    process.send_signal(signal.SIGINT)
+    process.wait(20)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SHAOBAO_", "FLASK_"))}
+    env.update(SHAOBAO_VAR_DIR=str(tmp_path / "var"), FLASK_APP="backend.app:create_app")
+    if os.environ.get("SHAOBAO_TEST_DATABASE_URL"):
+        env["DATABASE_URL"] = os.environ["SHAOBAO_TEST_DATABASE_URL"].rsplit("/", 1)[0] + "/shaobao_e2e"
+    flask = str(ROOT / ".venv/bin/flask") if (ROOT / ".venv/bin/flask").exists() else "flask"
+    again = subprocess.run([flask, "seed", "demo"], cwd=ROOT, env=env, text=True, capture_output=True,
+                           timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "0 regions added, 0 departments added, 0 users added, 0 grants added" in again.stdout
