@@ -85,12 +85,12 @@ def register_wechat(app: Flask) -> None:
 
 def register_api(app: Flask) -> None:
     from backend.console import BLUEPRINTS as CONSOLE
-    from backend.web.api import API_SETTINGS, api
+    from backend.web.api import API_SETTINGS, Api
     from miniprogram_api import BLUEPRINTS as MINIPROGRAM
 
     for key, value in API_SETTINGS.items():
         app.config.setdefault(key, value)
-    api.init_app(app)
+    api = Api(app)
     for blueprint in MINIPROGRAM + CONSOLE:
         api.register_blueprint(blueprint)
 

@@ -26,7 +26,8 @@ def _database():
 
 def _redis():
     import redis
-    redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=2).ping()
+    with redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=2) as client:
+        client.ping()
 
 
 @blp.route("/healthz")

@@ -24,6 +24,15 @@ def mask_phone(phone: str | None) -> str | None:
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 
+def scope_key(region_id: int | None, department_id: int | None) -> str:
+    """The one string a scope is unique by (NULLs are never equal in a unique index)."""
+    if region_id is not None:
+        return f"region:{region_id}"
+    if department_id is not None:
+        return f"department:{department_id}"
+    return "-"
+
+
 class User(db.Model):
     __tablename__ = "user_account"
 
@@ -59,7 +68,7 @@ class Grant(db.Model):
     role: Mapped[str] = mapped_column(sa.String(32))
     region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("region.id"), index=True)
     department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("department.id"), index=True)
-    # "region:5", "department:3" or "-": NULLs are never equal in a unique index.
+    # "region:5", "department:3" or "-": see scope_key(); set from the scope on creation.
     scope_key: Mapped[str] = mapped_column(sa.String(48))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -67,6 +76,10 @@ class Grant(db.Model):
     user: Mapped[User] = relationship(back_populates="grants", foreign_keys=[user_id])
     region: Mapped[Region | None] = relationship()
     department: Mapped[Department | None] = relationship()
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("scope_key", scope_key(kwargs.get("region_id"), kwargs.get("department_id")))
+        super().__init__(**kwargs)
 
 
 class AuthToken(db.Model):

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from backend.extensions import db
 from backend.models import AuthToken, Grant, Region, User
@@ -40,16 +41,27 @@ def _wechat_call(call, *args):
 def login(wechat, code: str) -> tuple[User, str, AuthToken]:
     """Exchange a wx.login code for a bearer token; a new openid becomes a resident."""
     session = _wechat_call(wechat.code_to_session, code)
-    user = db.session.scalar(sa.select(User).where(User.openid == session["openid"]))
-    if user is None:
-        user = _create_resident(session["openid"], session.get("unionid"))
-    elif session.get("unionid") and not user.unionid:
+    user = _find_or_create(session["openid"], session.get("unionid"))
+    if session.get("unionid") and not user.unionid:
         user.unionid = session["unionid"]
     if not user.active:
         raise NotAuthenticated("this account is disabled", code="account_disabled")
     token, row = issue_token(user)
     log.info("login user=%s", user.id)
     return user, token, row
+
+
+def _find_or_create(openid: str, unionid: str | None) -> User:
+    """The user of an openid; two first logins racing (a phone retrying) make one user."""
+    query = sa.select(User).where(User.openid == openid)
+    user = db.session.scalar(query)
+    if user is not None:
+        return user
+    try:
+        with db.session.begin_nested():
+            return _create_resident(openid, unionid)
+    except IntegrityError:
+        return db.session.scalar(query)
 
 
 def _create_resident(openid: str, unionid: str | None) -> User:
@@ -59,8 +71,7 @@ def _create_resident(openid: str, unionid: str | None) -> User:
     db.session.flush()
     county = db.session.scalar(sa.select(Region).where(Region.level == "county").order_by(Region.id))
     if county is not None:
-        db.session.add(Grant(user_id=user.id, role="resident", region_id=county.id,
-                             scope_key=f"region:{county.id}"))
+        db.session.add(Grant(user_id=user.id, role="resident", region_id=county.id))
     return user
 
 
@@ -84,6 +95,13 @@ def authenticate(token: str) -> tuple[User, AuthToken]:
 
 def logout(token_row: AuthToken) -> None:
     token_row.revoked_at = utcnow()
+
+
+def revoke_tokens(user: User) -> None:
+    """End every session of a user (disabled, or merged into a provisioned account)."""
+    db.session.execute(sa.update(AuthToken).where(AuthToken.user_id == user.id,
+                                                  AuthToken.revoked_at.is_(None))
+                       .values(revoked_at=utcnow()))
 
 
 def bind_phone(wechat, user: User, code: str) -> tuple[User, str | None]:
@@ -113,9 +131,7 @@ def _claim(user: User, holder: User) -> tuple[User, str]:
     user.openid, user.unionid, user.active = None, None, False
     db.session.flush()  # free the unique openid before the holder takes it
     holder.openid, holder.unionid = openid, unionid
-    db.session.execute(sa.update(AuthToken).where(AuthToken.user_id == user.id,
-                                                  AuthToken.revoked_at.is_(None))
-                       .values(revoked_at=utcnow()))
+    revoke_tokens(user)
     token, _ = issue_token(holder)
     log.info("provisioned account claimed user=%s retired=%s", holder.id, user.id)
     return holder, token

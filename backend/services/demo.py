@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Department, Grant, Region, User
+from backend.models.people import scope_key
 from backend.services import regions
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "config" / "demo" / "county.json"
@@ -44,14 +45,10 @@ def _load_departments(rows) -> int:
     return added
 
 
-def _scope(spec: dict) -> tuple[int | None, int | None, str]:
-    if "region" in spec:
-        region = _by_code(Region, spec["region"])
-        return region.id, None, f"region:{region.id}"
-    if "department" in spec:
-        dept = _by_code(Department, spec["department"])
-        return None, dept.id, f"department:{dept.id}"
-    return None, None, "-"
+def _scope(spec: dict) -> tuple[int | None, int | None]:
+    region = _by_code(Region, spec["region"]) if "region" in spec else None
+    dept = _by_code(Department, spec["department"]) if "department" in spec else None
+    return (region.id if region else None), (dept.id if dept else None)
 
 
 def _load_users(rows) -> tuple[int, int]:
@@ -64,12 +61,12 @@ def _load_users(rows) -> tuple[int, int]:
             db.session.flush()
             users += 1
         for spec in row["grants"]:
-            region_id, dept_id, key = _scope(spec)
+            region_id, dept_id = _scope(spec)
             held = sa.select(Grant.id).where(Grant.user_id == user.id, Grant.role == spec["role"],
-                                             Grant.scope_key == key)
+                                             Grant.scope_key == scope_key(region_id, dept_id))
             if not db.session.scalar(held):
                 db.session.add(Grant(user_id=user.id, role=spec["role"], region_id=region_id,
-                                     department_id=dept_id, scope_key=key))
+                                     department_id=dept_id))
                 grants += 1
     db.session.flush()
     return users, grants

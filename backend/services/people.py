@@ -6,9 +6,9 @@ import re
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import AuthToken, Department, Grant, Region, User
-from backend.models.types import utcnow
-from backend.services import access, audit
+from backend.models import Department, Grant, Region, User
+from backend.models.people import scope_key
+from backend.services import access, audit, auth
 from backend.services.errors import Conflict, Invalid
 
 PHONE = re.compile(r"^1[3-9]\d{9}$")
@@ -65,16 +65,18 @@ def _checked_scope(viewer, data: dict):
     return region, dept
 
 
+def _already_held(user: User, role: str, key: str) -> bool:
+    return db.session.scalar(sa.select(Grant.id).where(
+        Grant.user_id == user.id, Grant.role == role, Grant.scope_key == key)) is not None
+
+
 def grant(viewer, user: User, data: dict) -> Grant:
     role = data["role"]
     region, dept = _checked_scope(viewer, data)
-    scope_key = f"region:{region.id}" if region else f"department:{dept.id}" if dept else "-"
-    exists = sa.select(Grant.id).where(Grant.user_id == user.id, Grant.role == role,
-                                       Grant.scope_key == scope_key)
-    if db.session.scalar(exists):
+    region_id, dept_id = (region.id if region else None), (dept.id if dept else None)
+    if _already_held(user, role, scope_key(region_id, dept_id)):
         raise Conflict("the person already holds this role there", code="duplicate_grant")
-    row = Grant(user_id=user.id, role=role, region_id=region.id if region else None,
-                department_id=dept.id if dept else None, scope_key=scope_key,
+    row = Grant(user_id=user.id, role=role, region_id=region_id, department_id=dept_id,
                 created_by_id=viewer.user_id)
     db.session.add(row)
     db.session.flush()
@@ -115,16 +117,11 @@ def update_user(viewer, user_id: int, data: dict) -> User:
         if key in data:
             setattr(user, key, data[key])
     if data.get("active") is False:
-        revoke_tokens(user)
+        auth.revoke_tokens(user)
     db.session.flush()
     audit.record(viewer.user_id, "user.update", user, before, user_snapshot(user))
     return user
 
-
-def revoke_tokens(user: User) -> None:
-    db.session.execute(sa.update(AuthToken).where(AuthToken.user_id == user.id,
-                                                  AuthToken.revoked_at.is_(None))
-                       .values(revoked_at=utcnow()))
 
 
 def search_users(viewer, phone: str | None, name: str | None, role: str | None):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_smorest import Api as SmorestApi
+from sqlalchemy.exc import IntegrityError
 
 from backend.services.errors import DomainError
 from backend.web import errors
@@ -30,7 +31,6 @@ class Api(SmorestApi):
     def _register_error_handlers(self):
         super()._register_error_handlers()
         self._app.register_error_handler(DomainError, errors.handle_domain_error)
+        self._app.register_error_handler(IntegrityError, errors.handle_integrity_error)
         self._app.register_error_handler(Exception, errors.handle_unexpected)
 
-
-api = Api()

@@ -5,6 +5,7 @@ import logging
 
 import marshmallow as ma
 from flask import jsonify
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from backend.extensions import db
@@ -58,6 +59,12 @@ def handle_http_exception(error: HTTPException):
 
 def handle_domain_error(error: DomainError):
     return error_response(error.status, error.code, error.message, error.fields)
+
+
+def handle_integrity_error(error: IntegrityError):
+    """A unique key lost a race that the service's own check could not see coming."""
+    log.warning("integrity error: %s", error.orig.__class__.__name__)
+    return error_response(409, "conflict", "the change conflicts with another one; reload and retry")
 
 
 def handle_unexpected(error: Exception):

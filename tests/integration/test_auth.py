@@ -176,3 +176,35 @@ def test_a_removed_grant_takes_effect_at_once(as_user):
     platform = as_user("demo-platform-admin")
     assert platform.delete(f"/api/console/grants/{grant_id}").status_code == 204
     assert admin.get(f"/api/console/regions/{region_id}").status_code == 404
+
+
+def test_a_first_login_that_lost_the_race_finds_the_winner(ctx):
+    from backend.services.auth import _find_or_create
+    winner = User(openid="o-race")
+    db.session.add(winner)
+    db.session.commit()
+    # The other request inserted between our select and our insert: the insert fails on
+    # the unique openid, and the winner is found instead of a 500.
+    original = db.session.scalar
+
+    def first_select_misses(query, *args, **kwargs):
+        db.session.scalar = original
+        return None
+    db.session.scalar = first_select_misses
+    try:
+        assert _find_or_create("o-race", None).id == winner.id
+    finally:
+        db.session.scalar = original
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.openid == "o-race")) == 1
+
+
+def test_a_unique_key_race_at_the_database_is_409_not_500(as_user, monkeypatch):
+    from backend.services import people
+    admin = as_user("demo-county-admin")
+    gw = user_by_openid("demo-grid-worker-1")
+    # Blind the service's own duplicate check, as a concurrent request would be.
+    monkeypatch.setattr(people, "_already_held", lambda *args: False)
+    response = admin.post(f"/api/console/users/{gw.id}/grants",
+                          json={"role": "grid_worker", "region_id": gw.grants[0].region_id})
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "conflict"
