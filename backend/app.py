@@ -26,16 +26,26 @@ def create_app(overrides: dict | None = None) -> Flask:
 def register_config(app: Flask, overrides: dict | None) -> None:
     app.config.update(settings.load())
     app.config.update(overrides or {})
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    # hide_parameters: a database error's text would otherwise carry the bound values
+    # (a phone number) into the logs.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "hide_parameters": True,
+                                               **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
 
 
 def register_logging(app: Flask) -> None:
     from backend.log_privacy import MaskPhones
-    if not logging.getLogger().handlers:
+    root = logging.getLogger()
+    if not root.handlers:
         logging.basicConfig(level=logging.INFO,
                             format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # Access logs carry query strings (?phone=...): mask numbers before any handler sees them.
-    logging.getLogger("werkzeug").addFilter(MaskPhones())
+    # No full mobile number in any line: on every handler (whatever logger the record
+    # comes from) and on werkzeug's own logger, whose access lines carry query strings.
+    for handler in root.handlers:
+        if not any(isinstance(f, MaskPhones) for f in handler.filters):
+            handler.addFilter(MaskPhones())
+    werkzeug = logging.getLogger("werkzeug")
+    if not any(isinstance(f, MaskPhones) for f in werkzeug.filters):
+        werkzeug.addFilter(MaskPhones())
 
 
 def register_database(app: Flask) -> None:
@@ -55,7 +65,11 @@ def register_database(app: Flask) -> None:
 
 def _sqlite_transactions(engine) -> None:
     """Let SQLAlchemy, not pysqlite, begin transactions (so SAVEPOINT works), enforce
-    foreign keys, and let the server, scheduler and tests share the file (WAL, waits)."""
+    foreign keys, and let the server, scheduler and tests share the file (WAL, waits).
+
+    BEGIN IMMEDIATE takes the write lock up front: a deferred transaction that read and
+    then writes after another writer committed fails with SQLITE_BUSY at once, whatever
+    the busy timeout; the embedded database serialises writers instead."""
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
@@ -67,7 +81,7 @@ def _sqlite_transactions(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def register_wechat(app: Flask) -> None:
@@ -86,11 +100,13 @@ def register_wechat(app: Flask) -> None:
 def register_api(app: Flask) -> None:
     from backend.console import BLUEPRINTS as CONSOLE
     from backend.web.api import API_SETTINGS, Api
+    from backend.web.auth import authenticate_request
     from miniprogram_api import BLUEPRINTS as MINIPROGRAM
 
     for key, value in API_SETTINGS.items():
         app.config.setdefault(key, value)
     api = Api(app)
+    app.before_request(authenticate_request)
     for blueprint in MINIPROGRAM + CONSOLE:
         api.register_blueprint(blueprint)
 

@@ -1,7 +1,8 @@
 """Settings read from the environment, once, by create_app.
 
 Production must be told its secrets and its database: starting it on the development
-defaults would sign tokens with a published key and write to a throwaway SQLite file.
+defaults would talk to WeChat with a published secret, leave Flask's SECRET_KEY (which
+signs anything Flask or an extension signs) guessable, and write to a throwaway SQLite file.
 """
 from __future__ import annotations
 
@@ -30,6 +31,17 @@ def database_url(raw: str | None, var_dir: Path) -> str:
     return raw
 
 
+def number(env, key: str, default: str, kind):
+    raw = env.get(key, default)
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{key} must be a {kind.__name__}, not {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{key} must be positive, not {raw!r}")
+    return value
+
+
 def default_wechat_base(name: str, env) -> str:
     """Production talks to WeChat; everything else to the loopback simulator."""
     if name == "production":
@@ -53,9 +65,9 @@ def load(environ: dict | None = None) -> dict:
         "WECHAT_APPID": env.get("WECHAT_APPID", DEV_WECHAT_APPID),
         "WECHAT_SECRET": env.get("WECHAT_SECRET", DEV_WECHAT_SECRET),
         "WECHAT_API_BASE": env.get("WECHAT_API_BASE") or default_wechat_base(name, env),
-        "WECHAT_TIMEOUT_SECONDS": float(env.get("WECHAT_TIMEOUT_SECONDS", "5")),
-        "TOKEN_TTL_HOURS": int(env.get("TOKEN_TTL_HOURS", str(24 * 30))),
-        "GRID_OVERLAP_TOLERANCE_M2": float(env.get("GRID_OVERLAP_TOLERANCE_M2", "1.0")),
+        "WECHAT_TIMEOUT_SECONDS": number(env, "WECHAT_TIMEOUT_SECONDS", "5", float),
+        "TOKEN_TTL_HOURS": number(env, "TOKEN_TTL_HOURS", str(24 * 30), int),
+        "GRID_OVERLAP_TOLERANCE_M2": number(env, "GRID_OVERLAP_TOLERANCE_M2", "1.0", float),
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     }
     if name == "production":

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from backend.extensions import db
 from backend.services import auth
-from backend.web.auth import login_required, wechat
+from backend.web.auth import public, wechat
 from miniprogram_api.schemas import CodeSchema, LoginResultSchema
 
 blp = Blueprint("mp_auth", __name__, url_prefix="/api/mp/auth", description="Mini-program login")
@@ -16,6 +16,7 @@ blp = Blueprint("mp_auth", __name__, url_prefix="/api/mp/auth", description="Min
 @blp.arguments(CodeSchema)
 @blp.response(200, LoginResultSchema)
 @blp.doc(security=[])
+@public
 def login(body):
     """Exchange a wx.login code for a bearer token (a new WeChat user becomes a resident)."""
     user, token, row = auth.login(wechat(), body["code"])
@@ -25,7 +26,6 @@ def login(body):
 
 @blp.route("/logout", methods=["POST"])
 @blp.response(204)
-@login_required
 def logout():
     """Revoke the token this request was made with."""
     auth.logout(g.token_row)

@@ -8,7 +8,7 @@ from backend.console import schemas
 from backend.extensions import db
 from backend.models import Department
 from backend.services import access, departments
-from backend.web.auth import login_required
+from backend.web.schemas import ID
 
 blp = Blueprint("console_departments", __name__, url_prefix="/api/console/departments",
                 description="County departments (职能部门) and their stationed teams")
@@ -17,7 +17,6 @@ blp = Blueprint("console_departments", __name__, url_prefix="/api/console/depart
 @blp.route("", methods=["GET"])
 @blp.arguments(schemas.DepartmentQuerySchema, location="query")
 @blp.response(200, schemas.DepartmentSchema(many=True))
-@login_required
 def list_departments(query):
     """Departments the user may see."""
     return departments.listing(g.viewer, query.get("region_id"))
@@ -26,7 +25,6 @@ def list_departments(query):
 @blp.route("", methods=["POST"])
 @blp.arguments(schemas.DepartmentCreateSchema)
 @blp.response(201, schemas.DepartmentSchema)
-@login_required
 def create_department(body):
     """Add a county department, or a team it stations in a township."""
     dept = departments.create(g.viewer, body)
@@ -34,18 +32,16 @@ def create_department(body):
     return dept
 
 
-@blp.route("/<int:dept_id>", methods=["GET"])
+@blp.route(f"/<{ID}:dept_id>", methods=["GET"])
 @blp.response(200, schemas.DepartmentSchema)
-@login_required
 def get_department(dept_id):
     """One department."""
     return access.get_visible(g.viewer, Department, dept_id)
 
 
-@blp.route("/<int:dept_id>", methods=["PATCH"])
+@blp.route(f"/<{ID}:dept_id>", methods=["PATCH"])
 @blp.arguments(schemas.DepartmentUpdateSchema)
 @blp.response(200, schemas.DepartmentSchema)
-@login_required
 def update_department(body, dept_id):
     """Rename or deactivate a department."""
     dept = departments.update(g.viewer, dept_id, body)

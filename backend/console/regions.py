@@ -7,21 +7,15 @@ from flask_smorest import Blueprint
 from backend.console import schemas
 from backend.extensions import db
 from backend.services import grid_import, regions
-from backend.web.auth import login_required
+from backend.web.schemas import ID
 
 blp = Blueprint("console_regions", __name__, url_prefix="/api/console/regions",
                 description="The administrative tree: county, townships, communities, grids")
 
 
-def _detail(region):
-    region.ancestors = regions.ancestors(region)
-    return region
-
-
 @blp.route("", methods=["GET"])
 @blp.arguments(schemas.RegionListQuerySchema, location="query")
 @blp.response(200, schemas.RegionSchema(many=True))
-@login_required
 def list_regions(query):
     """Regions the user may see, filtered by parent and level."""
     return regions.children(g.viewer, query.get("parent_id"), query.get("level"))
@@ -29,7 +23,6 @@ def list_regions(query):
 
 @blp.route("/tree", methods=["GET"])
 @blp.response(200, schemas.RegionTreeSchema(many=True))
-@login_required
 def region_tree():
     """The visible part of the tree, nested (without polygons)."""
     return regions.tree(g.viewer)
@@ -38,49 +31,45 @@ def region_tree():
 @blp.route("", methods=["POST"])
 @blp.arguments(schemas.RegionCreateSchema)
 @blp.response(201, schemas.RegionDetailSchema)
-@login_required
 def create_region(body):
     """Add a region under a parent (county administrators)."""
-    region = regions.create(g.viewer, body)
+    detail = regions.create(g.viewer, body)
     db.session.commit()
-    return _detail(region)
+    return detail
 
 
-@blp.route("/<int:region_id>", methods=["GET"])
+@blp.route(f"/<{ID}:region_id>", methods=["GET"])
 @blp.response(200, schemas.RegionDetailSchema)
-@login_required
 def get_region(region_id):
-    """One region with its polygon and ancestors."""
-    return _detail(regions.get(g.viewer, region_id))
+    """One region with its polygon and the names above it."""
+    return regions.get(g.viewer, region_id)
 
 
-@blp.route("/<int:region_id>", methods=["PATCH"])
+@blp.route(f"/<{ID}:region_id>", methods=["PATCH"])
 @blp.arguments(schemas.RegionUpdateSchema)
 @blp.response(200, schemas.RegionDetailSchema)
-@login_required
 def update_region(body, region_id):
     """Rename a region, change its owner or its polygon."""
-    region = regions.update(g.viewer, region_id, body)
+    detail = regions.update(g.viewer, region_id, body)
     db.session.commit()
-    return _detail(region)
+    return detail
 
 
-@blp.route("/<int:region_id>", methods=["DELETE"])
+@blp.route(f"/<{ID}:region_id>", methods=["DELETE"])
 @blp.response(204)
-@login_required
 def delete_region(region_id):
     """Remove a region that nothing refers to."""
     regions.delete(g.viewer, region_id)
     db.session.commit()
 
 
-@blp.route("/<int:region_id>/grids/import", methods=["POST"])
+@blp.route(f"/<{ID}:region_id>/grids/import", methods=["POST"])
 @blp.arguments(schemas.FeatureCollectionSchema)
 @blp.arguments(schemas.GridImportQuerySchema, location="query")
 @blp.response(201, schemas.RegionSchema(many=True))
-@login_required
 def import_grids(collection, query, region_id):
     """Import a community's grids from a GeoJSON FeatureCollection, all or nothing."""
-    written = grid_import.import_grids(g.viewer, region_id, collection, query["update_existing"])
+    written = grid_import.import_grids(g.viewer, region_id, collection["features"],
+                                       query["update_existing"])
     db.session.commit()
     return written

@@ -6,7 +6,7 @@ from marshmallow import validate
 
 from backend.models.people import ROLES
 from backend.models.regions import LEVELS
-from backend.web.schemas import RegionRefSchema
+from backend.web.schemas import Id, RegionRefSchema
 
 NAME = validate.Length(min=1, max=64)
 
@@ -34,7 +34,7 @@ class RegionCreateSchema(ma.Schema):
     name = ma.fields.String(required=True, validate=NAME)
     level = ma.fields.String(required=True, validate=validate.OneOf(LEVELS))
     kind = ma.fields.String(validate=validate.Length(max=16))
-    parent_id = ma.fields.Integer(allow_none=True)
+    parent_id = Id(allow_none=True)
     owner = ma.fields.String(allow_none=True, validate=validate.Length(max=128))
     geometry = ma.fields.Dict(allow_none=True)
 
@@ -47,7 +47,7 @@ class RegionUpdateSchema(ma.Schema):
 
 
 class RegionListQuerySchema(ma.Schema):
-    parent_id = ma.fields.Integer()
+    parent_id = Id()
     level = ma.fields.String(validate=validate.OneOf(LEVELS))
 
 
@@ -56,10 +56,32 @@ class GridImportQuerySchema(ma.Schema):
         "description": "replace grids whose code exists (otherwise a duplicate code is refused)"})
 
 
+class GridPropertiesSchema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE  # GeoJSON files carry other properties; only these are read
+
+    code = ma.fields.String(required=True, validate=validate.Regexp(r"^\d{15}$"))
+    name = ma.fields.String(required=True, validate=NAME)
+    owner = ma.fields.String(allow_none=True, load_default=None, validate=validate.Length(max=128))
+
+
+class FeatureSchema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE  # GeoJSON allows foreign members (id, bbox, ...)
+
+    type = ma.fields.String(required=True, validate=validate.Equal("Feature"))
+    properties = ma.fields.Nested(GridPropertiesSchema, required=True)
+    geometry = ma.fields.Dict(required=True, metadata={"description": "Polygon or MultiPolygon"})
+
+
 class FeatureCollectionSchema(ma.Schema):
-    """A GeoJSON FeatureCollection; each Feature has properties code, name, owner."""
+    """A GeoJSON FeatureCollection of grids: properties code (15 digits), name, owner."""
+    class Meta:
+        unknown = ma.EXCLUDE
+
     type = ma.fields.String(required=True, validate=validate.Equal("FeatureCollection"))
-    features = ma.fields.List(ma.fields.Dict(), required=True)
+    features = ma.fields.List(ma.fields.Nested(FeatureSchema), required=True,
+                              validate=validate.Length(min=1, max=5000))
 
 
 class DepartmentSchema(ma.Schema):
@@ -74,8 +96,8 @@ class DepartmentSchema(ma.Schema):
 class DepartmentCreateSchema(ma.Schema):
     code = ma.fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,32}$"))
     name = ma.fields.String(required=True, validate=NAME)
-    region_id = ma.fields.Integer(required=True)
-    parent_id = ma.fields.Integer(allow_none=True)
+    region_id = Id(required=True)
+    parent_id = Id(allow_none=True)
 
 
 class DepartmentUpdateSchema(ma.Schema):
@@ -84,13 +106,13 @@ class DepartmentUpdateSchema(ma.Schema):
 
 
 class DepartmentQuerySchema(ma.Schema):
-    region_id = ma.fields.Integer()
+    region_id = Id()
 
 
 class GrantCreateSchema(ma.Schema):
     role = ma.fields.String(required=True, validate=validate.OneOf(ROLES))
-    region_id = ma.fields.Integer(allow_none=True)
-    department_id = ma.fields.Integer(allow_none=True)
+    region_id = Id(allow_none=True)
+    department_id = Id(allow_none=True)
 
 
 class UserCreateSchema(ma.Schema):
@@ -106,9 +128,12 @@ class UserUpdateSchema(ma.Schema):
 
 
 class UserQuerySchema(ma.Schema):
-    phone = ma.fields.String(validate=validate.Length(equal=11))
     name = ma.fields.String(validate=NAME)
     role = ma.fields.String(validate=validate.OneOf(ROLES))
+
+
+class UserSearchSchema(UserQuerySchema):
+    phone = ma.fields.String(validate=validate.Length(equal=11))
 
 
 class AuditEntrySchema(ma.Schema):

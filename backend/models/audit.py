@@ -12,7 +12,11 @@ from backend.models.types import JSONType, UTCDateTime, utcnow
 
 class AuditEntry(db.Model):
     __tablename__ = "audit_log"
-    __table_args__ = (sa.Index("ix_audit_log_object", "object_type", "object_id"),)
+    __table_args__ = (
+        sa.Index("ix_audit_log_object", "object_type", "object_id"),
+        sa.Index("ix_audit_log_scope_path", "scope_path",
+                 postgresql_ops={"scope_path": "varchar_pattern_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -20,5 +24,8 @@ class AuditEntry(db.Model):
     action: Mapped[str] = mapped_column(sa.String(64))
     object_type: Mapped[str] = mapped_column(sa.String(32))
     object_id: Mapped[str] = mapped_column(sa.String(64))
+    # Where in the tree the change happened (the object's scope), so each county's
+    # administrators read their own trail; NULL for what has no place (platform roles).
+    scope_path: Mapped[str | None] = mapped_column(sa.String(255))
     before: Mapped[dict | None] = mapped_column(JSONType)
     after: Mapped[dict | None] = mapped_column(JSONType)

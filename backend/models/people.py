@@ -57,9 +57,9 @@ class User(db.Model):
 class Grant(db.Model):
     """A role held in one scope: a region, a department, (later) a provider, or none."""
 
-    __tablename__ = "grant"
+    __tablename__ = "role_grant"
     __table_args__ = (
-        sa.UniqueConstraint("user_id", "role", "scope_key", name="uq_grant_user_role_scope"),
+        sa.UniqueConstraint("user_id", "role", "scope_key", name="uq_role_grant_user_role_scope"),
         sa.CheckConstraint("role IN (%s)" % ", ".join(f"'{r}'" for r in ROLES), name="role"),
     )
 

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+# Python None is SQL NULL (not the JSON text 'null'), so "IS NOT NULL" means "has a value".
+JSONType = sa.JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class UTCDateTime(sa.types.TypeDecorator):

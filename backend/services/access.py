@@ -2,7 +2,11 @@
 
 A viewer's reach comes from their grants. Seeing is expressed as SQL filters, so lists
 and fetches by id share one rule; an object outside the filter answers 404, never 403,
-so its existence does not leak. Acting needs seeing first, then a role that may act.
+so its existence does not leak. Acting needs seeing first, then a role that may act (403).
+
+Names and codes of administrative areas are public geography: an object may name the
+regions above it (breadcrumbs, a department's seat) even where the viewer cannot open them.
+People's roles are not: a person's grants are shown only where grant_filter allows.
 
 Later kinds (cases, orders) plug in by adding a filter to VISIBILITY.
 """
@@ -20,11 +24,13 @@ from backend.services.errors import Forbidden, NotFound
 STAFF_REGION_ROLES = ("grid_worker", "community_admin", "hub_dispatcher", "county_admin")
 # Roles that administer people in their region: they see the grants held there.
 ADMIN_ROLES = ("community_admin", "hub_dispatcher", "county_admin")
-# What each administering role may hand out, inside its own region.
+# What each administering role may hand out (and take back), inside its own region.
+# Department staff are the county's to appoint: a hub must not staff the departments
+# it summons and rates (双考核).
 GRANTABLE = {
     "county_admin": {"resident", "grid_worker", "community_admin", "hub_dispatcher",
                      "dept_staff", "county_admin"},
-    "hub_dispatcher": {"grid_worker", "community_admin", "dept_staff"},
+    "hub_dispatcher": {"grid_worker", "community_admin"},
     "community_admin": {"grid_worker"},
 }
 
@@ -32,7 +38,6 @@ GRANTABLE = {
 @dataclass(frozen=True)
 class Scope:
     role: str
-    region_id: int | None
     region_path: str | None
     department_id: int | None
 
@@ -60,19 +65,18 @@ class Viewer:
 
 
 def viewer_for(user: User) -> Viewer:
-    """Build the viewer from the grants as they are now: a removed grant is gone at once."""
+    """Build the viewer from the grants as they are now: a removed grant is gone at once,
+    and a grant in a deactivated department reaches nothing."""
     dept_region = aliased(Region)
     rows = db.session.execute(
-        sa.select(Grant.role, Grant.region_id, Region.path, dept_region.path, Grant.department_id)
+        sa.select(Grant.role, Region.path, dept_region.path, Grant.department_id)
         .outerjoin(Region, Grant.region_id == Region.id)
         .outerjoin(Department, Grant.department_id == Department.id)
         .outerjoin(dept_region, Department.region_id == dept_region.id)
-        .where(Grant.user_id == user.id)
+        .where(Grant.user_id == user.id, sa.or_(Department.id.is_(None), Department.active))
     ).all()
-    scopes = tuple(
-        Scope(role, region_id, region_path or dept_path, department_id)
-        for role, region_id, region_path, dept_path, department_id in rows
-    )
+    scopes = tuple(Scope(role, region_path or dept_path, department_id)
+                   for role, region_path, dept_path, department_id in rows)
     return Viewer(user.id, scopes)
 
 
@@ -103,8 +107,8 @@ def department_filter(viewer: Viewer):
         dept_region.id == Department.region_id,
         _under_any(dept_region.path, viewer.paths(("hub_dispatcher", "county_admin"))),
     ).exists()
-    hub_counties = [p.split("/")[1] for p in viewer.paths(("hub_dispatcher",))]
-    county_level = Department.region_id.in_([int(c) for c in hub_counties])
+    hub_counties = [int(p.split("/")[1]) for p in viewer.paths(("hub_dispatcher",))]
+    county_level = Department.region_id.in_(hub_counties)
     own = viewer.department_ids()
     family = sa.or_(Department.id.in_(own), Department.parent_id.in_(own),
                     Department.id.in_(sa.select(Department.parent_id)
@@ -114,8 +118,8 @@ def department_filter(viewer: Viewer):
 
 # --- grants and people -----------------------------------------------------------------
 
-def _grant_scope_path():
-    """The path a grant's scope sits at: its region, or its department's region."""
+def grant_scope_path():
+    """SQL: the path a grant's scope sits at (its region, or its department's region)."""
     dept = aliased(Department)
     dept_region = aliased(Region)
     region = aliased(Region)
@@ -126,29 +130,42 @@ def _grant_scope_path():
     )
 
 
+def grant_path(grant: Grant) -> str | None:
+    """The same, for a loaded grant."""
+    if grant.region is not None:
+        return grant.region.path
+    return grant.department.region.path if grant.department is not None else None
+
+
+def _administered_grants(viewer: Viewer):
+    return _under_any(grant_scope_path(), viewer.paths(ADMIN_ROLES))
+
+
 def grant_filter(viewer: Viewer):
     if viewer.is_platform_admin:
         return sa.true()
-    administered = _under_any(_grant_scope_path(), viewer.paths(ADMIN_ROLES))
-    return sa.or_(Grant.user_id == viewer.user_id, administered)
+    return sa.or_(Grant.user_id == viewer.user_id, _administered_grants(viewer))
 
 
 def user_filter(viewer: Viewer):
+    """Oneself, and the people holding a grant one administers. People left with no
+    grant at all (retired, merged) stay within the county administrators' reach."""
     if viewer.is_platform_admin:
         return sa.true()
-    holds_visible = (sa.select(Grant.id).where(Grant.user_id == User.id,
-                                               _under_any(_grant_scope_path(), viewer.paths(ADMIN_ROLES)))
-                     .exists())
-    return sa.or_(User.id == viewer.user_id, holds_visible)
+    holds_visible = (sa.select(Grant.id)
+                     .where(Grant.user_id == User.id, _administered_grants(viewer)).exists())
+    grantless = sa.and_(sa.true() if viewer.paths(("county_admin",)) else sa.false(),
+                        ~sa.select(Grant.id).where(Grant.user_id == User.id).exists())
+    return sa.or_(User.id == viewer.user_id, holds_visible, grantless)
 
 
-# --- audit trail ------------------------------------------------------------------------
+# --- audit trail -----------------------------------------------------------------------
 
 def audit_filter(viewer: Viewer):
-    """The county's administrators read its trail (snapshots carry no secrets)."""
-    if viewer.is_platform_admin or viewer.paths(("county_admin",)):
+    """Each county's administrators read the trail of changes made in their county."""
+    if viewer.is_platform_admin:
         return sa.true()
-    return sa.false()
+    return _under_any(AuditEntry.scope_path, viewer.paths(("county_admin",)))
 
 
 VISIBILITY = {Region: region_filter, Department: department_filter, Grant: grant_filter,
@@ -179,26 +196,34 @@ def ensure_region_admin(viewer: Viewer, region: Region | None) -> None:
     raise Forbidden("only the county administrator may change the region tree")
 
 
-def ensure_department_admin(viewer: Viewer, region: Region) -> None:
-    ensure_region_admin(viewer, region)
+def may_grant(viewer: Viewer, role: str, scope_path: str | None) -> bool:
+    if viewer.is_platform_admin:
+        return True
+    return any(role in GRANTABLE.get(s.role, ()) and scope_path and s.region_path
+               and scope_path.startswith(s.region_path) for s in viewer.scopes)
 
 
-def ensure_may_grant(viewer: Viewer, role: str, scope_path: str | None) -> None:
-    """Hand out (or take back) role in the scope at scope_path."""
+def ensure_may_grant(viewer: Viewer, role: str, scope_path: str | None, holder_id: int | None) -> None:
+    """Hand out (or take back) role in the scope at scope_path, to or from holder_id.
+    Nobody but a platform administrator changes their own roles."""
+    if holder_id == viewer.user_id and not viewer.is_platform_admin:
+        raise Forbidden("you may not change your own roles")
+    if not may_grant(viewer, role, scope_path):
+        raise Forbidden(f"you may not grant {role} in that scope")
+
+
+def ensure_may_manage_user(viewer: Viewer, user: User, fields) -> None:
+    """Change someone's account. Oneself: the name only (a phone is what WeChat vouches
+    for, through binding). Others: only who could take back every role they hold, so a
+    community admin cannot disable or re-phone a county administrator who also happens
+    to hold a grid there."""
     if viewer.is_platform_admin:
         return
-    for scope in viewer.scopes:
-        if (role in GRANTABLE.get(scope.role, ()) and scope_path and scope.region_path
-                and scope_path.startswith(scope.region_path)):
-            return
-    raise Forbidden(f"you may not grant {role} in that scope")
-
-
-def ensure_may_manage_user(viewer: Viewer, user: User) -> None:
-    """Change a person's profile: the person, or someone administering one of their grants."""
-    if viewer.is_platform_admin or user.id == viewer.user_id:
+    if user.id == viewer.user_id:
+        if set(fields) - {"name"}:
+            raise Forbidden("you may change your own name only; bind a phone in the mini-program")
         return
-    if db.session.scalar(sa.select(Grant.id).where(Grant.user_id == user.id, grant_filter(viewer))
-                         .limit(1)):
+    if not user.grants and viewer.paths(("county_admin",)):
         return
-    raise Forbidden("you do not administer this person")
+    if not user.grants or not all(may_grant(viewer, g.role, grant_path(g)) for g in user.grants):
+        raise Forbidden("you do not administer every role this person holds")

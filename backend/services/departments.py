@@ -30,7 +30,7 @@ def _check_family(region: Region, parent: Department | None) -> None:
 
 def create(viewer, data: dict) -> Department:
     region = access.get_visible(viewer, Region, data["region_id"])
-    access.ensure_department_admin(viewer, region)
+    access.ensure_region_admin(viewer, region)
     parent = access.get_visible(viewer, Department, data["parent_id"]) if data.get("parent_id") else None
     _check_family(region, parent)
     if db.session.scalar(sa.select(Department.id).where(Department.code == data["code"])):
@@ -40,19 +40,20 @@ def create(viewer, data: dict) -> Department:
                       parent_id=parent.id if parent else None)
     db.session.add(dept)
     db.session.flush()
-    audit.record(viewer.user_id, "department.create", dept, None, snapshot(dept))
+    audit.record(viewer.user_id, "department.create", dept, None, snapshot(dept), region.path)
     return dept
 
 
 def update(viewer, dept_id: int, data: dict) -> Department:
     dept = access.get_visible(viewer, Department, dept_id)
-    access.ensure_department_admin(viewer, dept.region)
+    access.ensure_region_admin(viewer, dept.region)
     before = snapshot(dept)
     for key in ("name", "active"):
         if key in data:
             setattr(dept, key, data[key])
     db.session.flush()
-    audit.record(viewer.user_id, "department.update", dept, before, snapshot(dept))
+    if snapshot(dept) != before:
+        audit.record(viewer.user_id, "department.update", dept, before, snapshot(dept), dept.region.path)
     return dept
 
 

@@ -33,16 +33,15 @@ class Located:
 
 class RegionIndex:
     def __init__(self, rows):
-        self.ids, self.levels, self.codes, shapes = [], [], [], []
+        self.ids, self.levels, self.codes, self.shapes = [], [], [], []
         for region_id, level, code, geometry in rows:
             polygon = shape(geometry)
             shapely.prepare(polygon)
             self.ids.append(region_id)
             self.levels.append(level)
             self.codes.append(code)
-            shapes.append(polygon)
-        self.shapes = shapes
-        self.tree = STRtree(shapes)
+            self.shapes.append(polygon)
+        self.tree = STRtree(self.shapes)
 
     def locate(self, lng: float, lat: float) -> tuple[int, str] | None:
         """The deepest region covering the point; on a shared border the lower code wins."""
@@ -52,6 +51,11 @@ class RegionIndex:
             return None
         best = min(hits, key=lambda i: (-DEPTH[self.levels[i]], self.codes[i]))
         return self.ids[best], self.levels[best]
+
+    def near(self, polygon, level: str, exclude_ids=()) -> list[tuple[str, object]]:
+        """(code, shape) of the regions of a level whose box meets polygon's."""
+        return [(self.codes[i], self.shapes[i]) for i in map(int, self.tree.query(polygon))
+                if self.levels[i] == level and self.ids[i] not in exclude_ids]
 
 
 _lock = threading.Lock()

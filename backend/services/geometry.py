@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import math
 
+import shapely
 from shapely import make_valid
-from shapely.geometry import shape
+from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
@@ -20,12 +21,15 @@ def _rings(geometry: dict):
         yield from polygon
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _check_ring(ring) -> None:
     if not isinstance(ring, list) or len(ring) < 4:
         raise ValueError("a ring needs at least 4 positions (3 corners and the closing one)")
     for position in ring:
-        if (not isinstance(position, list | tuple) or len(position) < 2
-                or not all(isinstance(v, int | float) and math.isfinite(v) for v in position[:2])):
+        if not isinstance(position, list) or len(position) < 2 or not all(map(_is_number, position[:2])):
             raise ValueError("a position is [lng, lat] with finite numbers")
         lng, lat = position[:2]
         if not (-180 <= lng <= 180 and -90 <= lat <= 90):
@@ -42,12 +46,20 @@ def parse_polygon(geometry) -> BaseGeometry:
         raise ValueError("geometry has no coordinates")
     for ring in _rings(geometry):
         _check_ring(ring)
-    polygon = shape(geometry)
+    polygon = shapely.force_2d(shape(geometry))
     if not polygon.is_valid:
         raise ValueError(f"invalid polygon: {explain_validity(polygon)}")
     if polygon.area == 0:
         raise ValueError("the polygon has no area")
     return polygon
+
+
+def to_geojson(geom: BaseGeometry) -> dict:
+    """The stored form: plain GeoJSON with lists, nothing but type and coordinates."""
+    def listed(value):
+        return [listed(v) for v in value] if isinstance(value, list | tuple) else value
+    raw = mapping(geom)
+    return {"type": raw["type"], "coordinates": listed(raw["coordinates"])}
 
 
 def area_m2(geom: BaseGeometry) -> float:

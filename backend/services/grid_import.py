@@ -10,74 +10,66 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Region
-from backend.services import access, audit, regions
+from backend.services import access, audit, geometry, regions
 from backend.services.errors import DomainError, Invalid
 
 
-def _feature_fields(index: int, feature) -> dict:
-    if not isinstance(feature, dict) or feature.get("type") != "Feature":
-        raise Invalid("not a GeoJSON Feature", fields={f"features.{index}": ["not a Feature"]})
-    props = feature.get("properties") or {}
-    code, name = props.get("code"), props.get("name")
-    if not isinstance(code, str) or not isinstance(name, str) or not name.strip():
-        raise Invalid("each feature needs properties.code and properties.name",
-                      fields={f"features.{index}.properties": ["code and name are required"]})
-    return {"code": code, "name": name.strip(), "owner": props.get("owner"),
-            "geometry": feature.get("geometry")}
+def _check_feature(community, index, feature, existing, pending, replaced_ids):
+    """The grid row to write (None for a new grid) and its checked polygon, or raise."""
+    props = feature["properties"]
+    code_field = f"features.{index}.properties.code"
+    if props["code"] in pending:
+        raise Invalid("duplicate code in the file", fields={code_field: ["repeated in the file"]})
+    current = existing.get(props["code"])
+    if current is None:
+        regions.check_code(props["code"], "grid", community, field=code_field)
+    polygon = regions.place_polygon(feature["geometry"], "grid", community, exclude_ids=replaced_ids,
+                                    pending=pending.values(), field=f"features.{index}.geometry")
+    return current, polygon
 
 
-def _check_all(community: Region, features: list, update_existing: bool):
-    """Validate every feature; return (fields, existing grid or None) pairs or raise."""
-    problems, accepted, seen = {}, [], {}
-    existing = {r.code: r for r in db.session.scalars(
-        sa.select(Region).where(Region.parent_id == community.id, Region.level == "grid"))}
-    replaced = [existing[f.get("properties", {}).get("code")].id for f in features
-                if isinstance(f, dict) and update_existing
-                and (f.get("properties") or {}).get("code") in existing]
-    siblings = regions.sibling_shapes(community, "grid", exclude_ids=replaced)
+def _check_all(community: Region, features: list[dict], update_existing: bool):
+    existing = {}
+    if update_existing:
+        existing = {r.code: r for r in db.session.scalars(
+            sa.select(Region).where(Region.parent_id == community.id, Region.level == "grid"))}
+    replaced_ids = [existing[f["properties"]["code"]].id for f in features
+                    if f["properties"]["code"] in existing]
+    problems, accepted, pending = {}, [], {}
     for index, feature in enumerate(features):
         try:
-            fields = _feature_fields(index, feature)
-            if fields["code"] in seen:
-                raise Invalid("duplicate code in the file", code="duplicate_code",
-                              fields={f"features.{index}.properties.code": ["repeated in the file"]})
-            current = existing.get(fields["code"]) if update_existing else None
-            if current is None:
-                regions.check_code(fields["code"], "grid", community)
-            polygon = regions.check_geometry(fields["geometry"], community,
-                                             siblings + list(seen.values()),
-                                             field=f"features.{index}.geometry")
-            seen[fields["code"]] = (fields["code"], polygon)
-            accepted.append((fields, current))
+            current, polygon = _check_feature(community, index, feature, existing, pending, replaced_ids)
         except DomainError as exc:
-            problems.update({k if k.startswith("features.") else f"features.{index}.{k}": v
-                             for k, v in (exc.fields or {"": [exc.message]}).items()})
+            problems.update(exc.fields)
+            continue
+        pending[feature["properties"]["code"]] = (feature["properties"]["code"], polygon)
+        accepted.append((feature["properties"], geometry.to_geojson(polygon), current))
     if problems:
         raise Invalid(f"{len(problems)} problem(s) in the file; nothing was imported",
                       code="invalid_import", fields=problems)
     return accepted
 
 
-def import_grids(viewer, community_id: int, collection: dict, update_existing: bool) -> list[Region]:
+def _write(viewer, community, props, polygon, current) -> Region:
+    fields = {"name": props["name"], "owner": props.get("owner"), "geometry": polygon}
+    if current is None:
+        grid = regions.insert({**fields, "code": props["code"], "level": "grid", "kind": "grid",
+                               "parent_id": community.id}, community)
+        audit.record(viewer.user_id, "region.import", grid, None, regions.snapshot(grid), grid.path)
+        return grid
+    before = regions.snapshot(current)
+    for key, value in fields.items():
+        setattr(current, key, value)
+    db.session.flush()
+    audit.record(viewer.user_id, "region.import", current, before, regions.snapshot(current), current.path)
+    return current
+
+
+def import_grids(viewer, community_id: int, features: list[dict], update_existing: bool) -> list[Region]:
     community = access.get_visible(viewer, Region, community_id)
     access.ensure_region_admin(viewer, community)
     if community.level != "community":
         raise Invalid("grids are imported into a community or village",
-                      fields={"community_id": ["not a community or village"]})
-    features = collection.get("features") if isinstance(collection, dict) else None
-    if collection.get("type") != "FeatureCollection" or not isinstance(features, list) or not features:
-        raise Invalid("the body must be a non-empty GeoJSON FeatureCollection",
-                      fields={"features": ["a non-empty list of Features is required"]})
-    written = []
-    for fields, current in _check_all(community, features, update_existing):
-        if current is None:
-            written.append(regions.insert({**fields, "level": "grid", "kind": "grid",
-                                            "parent_id": community.id}, community))
-            audit.record(viewer.user_id, "region.import", written[-1], None, regions.snapshot(written[-1]))
-        else:
-            before = regions.snapshot(current)
-            current.name, current.owner, current.geometry = fields["name"], fields["owner"], fields["geometry"]
-            db.session.flush()
-            audit.record(viewer.user_id, "region.import", current, before, regions.snapshot(current))
-            written.append(current)
-    return written
+                      fields={"region_id": ["not a community or village"]})
+    return [_write(viewer, community, props, polygon, current)
+            for props, polygon, current in _check_all(community, features, update_existing)]

@@ -1,5 +1,7 @@
-"""The region tree: create, edit, remove, and import grids from GeoJSON."""
+"""The region tree: create, edit, remove; where polygons may go; point -> region answers."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
@@ -8,8 +10,28 @@ from shapely.geometry import shape
 from backend.extensions import db
 from backend.models import Department, Grant, Region
 from backend.models.regions import CODE_LENGTH, KINDS, LEVELS
-from backend.services import access, audit, geometry
-from backend.services.errors import Conflict, Invalid, NotFound
+from backend.services import access, audit, geo, geometry
+from backend.services.errors import Conflict, Invalid
+
+
+@dataclass(frozen=True)
+class RegionDetail:
+    """A region with the names above it (breadcrumbs are public geography)."""
+    region: Region
+    ancestors: list[Region]
+
+    def __getattr__(self, name):
+        return getattr(self.region, name)
+
+
+@dataclass(frozen=True)
+class PointAnswer:
+    region: Region
+    grid: Region | None
+    path: list[Region]
+    lng: float
+    lat: float
+    coord_system: str
 
 
 def snapshot(region: Region) -> dict:
@@ -21,16 +43,16 @@ def _tolerance() -> float:
     return current_app.config["GRID_OVERLAP_TOLERANCE_M2"]
 
 
-def check_code(code: str, level: str, parent: Region | None) -> None:
+def check_code(code: str, level: str, parent: Region | None, field="code") -> None:
     if not code.isdigit() or len(code) != CODE_LENGTH[level]:
         raise Invalid(f"a {level} code has {CODE_LENGTH[level]} digits",
-                      fields={"code": [f"{CODE_LENGTH[level]} digits expected"]})
+                      fields={field: [f"{CODE_LENGTH[level]} digits expected"]})
     if parent is not None and not code.startswith(parent.code):
         raise Invalid("a region's code starts with its parent's code",
-                      fields={"code": [f"must start with {parent.code}"]})
+                      fields={field: [f"must start with {parent.code}"]})
     if db.session.scalar(sa.select(Region.id).where(Region.code == code)):
         raise Conflict(f"region code {code} is already used", code="duplicate_code",
-                       fields={"code": ["already used"]})
+                       fields={field: ["already used"]})
 
 
 def check_place(level: str, kind: str, parent: Region | None) -> None:
@@ -42,32 +64,40 @@ def check_place(level: str, kind: str, parent: Region | None) -> None:
                       fields={"parent_id": ["wrong level for this parent"]})
 
 
-def check_geometry(raw, parent: Region | None, siblings, field="geometry"):
-    """Parse and place a polygon: valid, inside its parent, not over its siblings."""
+def _enclosing(parent: Region | None) -> Region | None:
+    """The nearest region at or above parent that has a polygon."""
+    chain = ([parent] + ancestors(parent)[::-1]) if parent else []
+    return next((r for r in chain if r.geometry), None)
+
+
+def place_polygon(raw, level: str, parent: Region | None, *, exclude_ids=(), pending=(),
+                  field="geometry"):
+    """Parse a polygon and check where it goes: inside the nearest enclosing polygon, over
+    no other region of its level anywhere (nor the pending ones of the same import)."""
+    def refuse(message, code="invalid_geometry"):
+        raise Invalid(message, code=code, fields={field: [message]})
     try:
         polygon = geometry.parse_polygon(raw)
     except ValueError as exc:
-        raise Invalid(str(exc), code="invalid_geometry", fields={field: [str(exc)]}) from exc
+        refuse(str(exc))
     tolerance = _tolerance()
-    if parent is not None and parent.geometry:
-        if geometry.outside_m2(polygon, shape(parent.geometry)) > tolerance:
-            raise Invalid(f"the polygon reaches outside {parent.name}", code="invalid_geometry",
-                          fields={field: ["outside the parent region"]})
-    for sibling_code, sibling_shape in siblings:
-        if geometry.overlap_m2(polygon, sibling_shape) > tolerance:
-            raise Invalid(f"the polygon overlaps {sibling_code}", code="overlapping_geometry",
-                          fields={field: [f"overlaps {sibling_code}"]})
+    enclosing = _enclosing(parent)
+    if enclosing and geometry.outside_m2(polygon, shape(enclosing.geometry)) > tolerance:
+        refuse(f"the polygon reaches outside {enclosing.name} ({enclosing.code})")
+    others = geo.region_index().near(polygon, level, exclude_ids) + list(pending)
+    for code, other in others:
+        if geometry.overlap_m2(polygon, other) > tolerance:
+            refuse(f"the polygon overlaps {code}", "overlapping_geometry")
     return polygon
 
 
-def sibling_shapes(parent: Region | None, level: str, exclude_ids=()):
-    same_parent = Region.parent_id == parent.id if parent else Region.parent_id.is_(None)
-    rows = db.session.execute(
-        sa.select(Region.code, Region.geometry).where(
-            same_parent, Region.level == level, Region.geometry.is_not(None),
-            Region.id.not_in(exclude_ids))
-    ).all()
-    return [(code, shape(geom)) for code, geom in rows]
+def _check_children_inside(region: Region, polygon) -> None:
+    children = db.session.scalars(sa.select(Region).where(Region.parent_id == region.id,
+                                                          Region.geometry.is_not(None))).all()
+    for child in children:
+        if geometry.outside_m2(shape(child.geometry), polygon) > _tolerance():
+            message = f"the new polygon would leave {child.name} ({child.code}) outside"
+            raise Invalid(message, code="invalid_geometry", fields={"geometry": [message]})
 
 
 def insert(fields: dict, parent: Region | None) -> Region:
@@ -79,36 +109,39 @@ def insert(fields: dict, parent: Region | None) -> Region:
     return region
 
 
-def create(viewer, data: dict) -> Region:
+def create(viewer, data: dict) -> RegionDetail:
     parent = access.get_visible(viewer, Region, data["parent_id"]) if data.get("parent_id") else None
     access.ensure_region_admin(viewer, parent)
     level, kind = data["level"], data.get("kind") or KINDS[data["level"]][0]
     check_place(level, kind, parent)
     check_code(data["code"], level, parent)
+    polygon = None
     if data.get("geometry") is not None:
-        check_geometry(data["geometry"], parent, sibling_shapes(parent, level))
+        polygon = geometry.to_geojson(place_polygon(data["geometry"], level, parent))
     region = insert({"code": data["code"], "name": data["name"], "level": level, "kind": kind,
-                      "parent_id": parent.id if parent else None, "owner": data.get("owner"),
-                      "geometry": data.get("geometry")}, parent)
-    audit.record(viewer.user_id, "region.create", region, None, snapshot(region))
-    return region
+                     "parent_id": parent.id if parent else None, "owner": data.get("owner"),
+                     "geometry": polygon}, parent)
+    audit.record(viewer.user_id, "region.create", region, None, snapshot(region), region.path)
+    return detail(region)
 
 
-def update(viewer, region_id: int, data: dict) -> Region:
+def update(viewer, region_id: int, data: dict) -> RegionDetail:
     region = access.get_visible(viewer, Region, region_id)
     access.ensure_region_admin(viewer, region)
     before = snapshot(region)
     if "kind" in data:
         check_place(region.level, data["kind"], region.parent)
     if data.get("geometry") is not None:
-        check_geometry(data["geometry"], region.parent,
-                       sibling_shapes(region.parent, region.level, exclude_ids=[region.id]))
+        polygon = place_polygon(data["geometry"], region.level, region.parent, exclude_ids=[region.id])
+        _check_children_inside(region, polygon)
+        data = {**data, "geometry": geometry.to_geojson(polygon)}
     for key in ("name", "kind", "owner", "geometry"):
         if key in data:
             setattr(region, key, data[key])
     db.session.flush()
-    audit.record(viewer.user_id, "region.update", region, before, snapshot(region))
-    return region
+    if snapshot(region) != before:
+        audit.record(viewer.user_id, "region.update", region, before, snapshot(region), region.path)
+    return detail(region)
 
 
 def delete(viewer, region_id: int) -> None:
@@ -119,7 +152,7 @@ def delete(viewer, region_id: int) -> None:
         if db.session.scalar(sa.select(sa.func.count()).select_from(model).where(column == region.id)):
             raise Conflict(f"{region.name} still has {model.__tablename__} rows attached",
                            code="region_in_use")
-    audit.record(viewer.user_id, "region.delete", region, snapshot(region), None)
+    audit.record(viewer.user_id, "region.delete", region, snapshot(region), None, region.path)
     db.session.delete(region)
     db.session.flush()
 
@@ -145,7 +178,7 @@ def tree(viewer) -> list[dict]:
 
 
 def ancestors(region: Region) -> list[Region]:
-    """The chain above a region, root first (names for breadcrumbs)."""
+    """The chain above a region, root first."""
     ids = region.ancestor_ids()[:-1]
     if not ids:
         return []
@@ -153,17 +186,18 @@ def ancestors(region: Region) -> list[Region]:
     return [rows[i] for i in ids if i in rows]
 
 
-def get(viewer, region_id: int) -> Region:
-    return access.get_visible(viewer, Region, region_id)
+def detail(region: Region) -> RegionDetail:
+    return RegionDetail(region, ancestors(region))
 
 
-def find_by_code(code: str) -> Region:
-    region = db.session.scalar(sa.select(Region).where(Region.code == code))
-    if region is None:
-        raise NotFound(f"region {code} not found")
-    return region
+def get(viewer, region_id: int) -> RegionDetail:
+    return detail(access.get_visible(viewer, Region, region_id))
 
 
-def by_id(region_id: int) -> Region:
-    """A region without a viewer: only for public geography (which grid is this point in)."""
-    return db.session.get(Region, region_id)
+def locate_point(lng: float, lat: float, coord_system: str) -> PointAnswer:
+    """Which grid (or, between grids, which smallest region) a phone's point lies in.
+    Public geography: any signed-in user may ask."""
+    found = geo.locate(lng, lat, coord_system)
+    region = db.session.get(Region, found.region_id)
+    return PointAnswer(region, region if region.level == "grid" else None,
+                       ancestors(region) + [region], found.lng, found.lat, found.coord_system)

@@ -38,13 +38,22 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
     return response
 
 
+def _flatten(problems, prefix: str, into: dict) -> None:
+    """{"features": {0: {"properties": {"code": [...]}}}} -> {"features.0.properties.code": [...]}"""
+    if isinstance(problems, dict):
+        for key, value in problems.items():
+            _flatten(value, f"{prefix}.{key}" if prefix else str(key), into)
+    else:
+        into[prefix or "_"] = problems
+
+
 def _webargs_fields(messages) -> dict:
     """webargs nests problems by location ({"json": {...}}); the client wants the fields."""
+    fields: dict = {}
     if not isinstance(messages, dict):
         return {"_": messages}
-    fields = {}
     for location, problems in messages.items():
-        fields.update(problems if isinstance(problems, dict) else {location: problems})
+        _flatten(problems, "" if isinstance(problems, dict) else location, fields)
     return fields
 
 

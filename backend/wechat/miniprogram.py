@@ -92,7 +92,13 @@ class MiniProgramClient:
 
     def code_to_session(self, code: str) -> dict:
         """Exchange a wx.login code: ``{"openid", "unionid" (or None), "session_key"}``."""
-        result = self._call("code_to_session", lambda: self._client.wxa.code_to_session(code))
+        # jscode2session needs no access token, but wechatpy fetches one for every call: a
+        # token outage would stop all logins. An access_token of None stops the fetch, and
+        # requests drops None-valued parameters, so none is sent.
+        params = {"appid": self._client.appid, "secret": self._secret, "js_code": code,
+                  "grant_type": "authorization_code", "access_token": None}
+        result = self._call("code_to_session", lambda: self._client.get(
+            "sns/jscode2session", params=params, api_base_url=self._wxa_base))
         return {"openid": _need(result, "openid"), "unionid": result.get("unionid"),
                 "session_key": _need(result, "session_key")}
 

@@ -1,4 +1,4 @@
-"""Users, grants (a role in a scope) and bearer tokens.
+"""Users, grants (a role in a scope; table role_grant, as GRANT is an SQL keyword) and tokens.
 
 Revision ID: 0002
 Revises: 0001
@@ -34,7 +34,7 @@ def upgrade():
     )
     op.create_index("ix_user_account_unionid", "user_account", ["unionid"])
     op.create_table(
-        "grant",
+        "role_grant",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("role", sa.String(length=32), nullable=False),
@@ -43,19 +43,19 @@ def upgrade():
         sa.Column("scope_key", sa.String(length=48), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", TIMESTAMP, nullable=False),
-        sa.CheckConstraint("role IN (%s)" % ", ".join(f"'{r}'" for r in ROLES), name=op.f("ck_grant_role")),
+        sa.CheckConstraint("role IN (%s)" % ", ".join(f"'{r}'" for r in ROLES), name=op.f("ck_role_grant_role")),
         sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"],
-                                name=op.f("fk_grant_created_by_id_user_account")),
+                                name=op.f("fk_role_grant_created_by_id_user_account")),
         sa.ForeignKeyConstraint(["department_id"], ["department.id"],
-                                name=op.f("fk_grant_department_id_department")),
-        sa.ForeignKeyConstraint(["region_id"], ["region.id"], name=op.f("fk_grant_region_id_region")),
-        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_grant_user_id_user_account")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_grant")),
-        sa.UniqueConstraint("user_id", "role", "scope_key", name="uq_grant_user_role_scope"),
+                                name=op.f("fk_role_grant_department_id_department")),
+        sa.ForeignKeyConstraint(["region_id"], ["region.id"], name=op.f("fk_role_grant_region_id_region")),
+        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_role_grant_user_id_user_account")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_role_grant")),
+        sa.UniqueConstraint("user_id", "role", "scope_key", name="uq_role_grant_user_role_scope"),
     )
-    op.create_index("ix_grant_department_id", "grant", ["department_id"])
-    op.create_index("ix_grant_region_id", "grant", ["region_id"])
-    op.create_index("ix_grant_user_id", "grant", ["user_id"])
+    op.create_index("ix_role_grant_department_id", "role_grant", ["department_id"])
+    op.create_index("ix_role_grant_region_id", "role_grant", ["region_id"])
+    op.create_index("ix_role_grant_user_id", "role_grant", ["user_id"])
     op.create_table(
         "auth_token",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -74,5 +74,5 @@ def upgrade():
 
 def downgrade():
     op.drop_table("auth_token")
-    op.drop_table("grant")
+    op.drop_table("role_grant")
     op.drop_table("user_account")

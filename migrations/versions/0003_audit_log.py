@@ -25,6 +25,7 @@ def upgrade():
         sa.Column("action", sa.String(length=64), nullable=False),
         sa.Column("object_type", sa.String(length=32), nullable=False),
         sa.Column("object_id", sa.String(length=64), nullable=False),
+        sa.Column("scope_path", sa.String(length=255), nullable=True),
         sa.Column("before", JSON, nullable=True),
         sa.Column("after", JSON, nullable=True),
         sa.ForeignKeyConstraint(["actor_id"], ["user_account.id"],
@@ -34,6 +35,8 @@ def upgrade():
     op.create_index("ix_audit_log_actor_id", "audit_log", ["actor_id"])
     op.create_index("ix_audit_log_at", "audit_log", ["at"])
     op.create_index("ix_audit_log_object", "audit_log", ["object_type", "object_id"])
+    op.create_index("ix_audit_log_scope_path", "audit_log", ["scope_path"],
+                    postgresql_ops={"scope_path": "varchar_pattern_ops"})
 
 
 def downgrade():

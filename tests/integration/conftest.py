@@ -20,12 +20,14 @@ def ctx(app):
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
+        factory_kw = dict(db.session.session_factory.kw)
         db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
         try:
             yield
         finally:
             db.session.remove()
-            db.session.configure(bind=None, join_transaction_mode="conservative_savepoint")
+            db.session.session_factory.kw.clear()
+            db.session.session_factory.kw.update(factory_kw)
             outer.rollback()
             connection.close()
 

@@ -51,13 +51,20 @@ def sample(kind) -> dict:
         return ids(Department, Department.code, DEPTS)
     if kind == "users":
         return ids(User, User.openid, PEOPLE)
-    return dict(db.session.execute(sa.select(User.openid, Grant.id).join(Grant.user)
-                                   .where(User.openid.in_(PEOPLE))).all())
+    rows = db.session.execute(sa.select(User.openid, Grant.role, Grant.id).join(Grant.user)
+                              .where(User.openid.in_(PEOPLE))).all()
+    return {f"{openid}#{role}": grant_id for openid, role, grant_id in rows}
 
 
-def expected(viewer, kind) -> set:
+def holder(key: str) -> str:
+    return key.split("#")[0]
+
+
+def visible_keys(viewer, kind, objects) -> set:
     regions, depts, people = SEES[viewer]
-    return {"regions": regions, "departments": depts, "users": people, "grants": people}[kind]
+    if kind == "grants":
+        return {key for key in objects if holder(key) in people}
+    return {"regions": regions, "departments": depts, "users": people}[kind]
 
 
 @pytest.mark.parametrize("kind", ["regions", "departments", "users", "grants"])
@@ -65,11 +72,18 @@ def expected(viewer, kind) -> set:
 def test_fetch_by_id(as_user, viewer, kind):
     caller = as_user(viewer)
     objects = sample(kind)
-    assert set(objects) == {"regions": REGIONS, "departments": DEPTS}.get(kind, PEOPLE)
+    keys = {holder(k) for k in objects} if kind == "grants" else set(objects)
+    assert keys == {"regions": REGIONS, "departments": DEPTS}.get(kind, PEOPLE)
+    visible_grants = {grant_id for key, grant_id in sample("grants").items()
+                      if holder(key) in SEES[viewer][2]}
     wrong = []
     for key, object_id in sorted(objects.items()):
         response = caller.get(f"/api/console/{kind}/{object_id}")
-        want = 200 if key in expected(viewer, kind) else 404
+        want = 200 if key in visible_keys(viewer, kind, objects) else 404
+        if kind == "users" and response.status_code == 200:
+            leaked = {g["id"] for g in response.json["grants"]} - visible_grants
+            if leaked:
+                wrong.append((key, "grants leaked", leaked))
         if response.status_code != want:
             wrong.append((key, response.status_code, want))
         if want == 404 and response.json["error"]["code"] != "not_found":
@@ -84,7 +98,27 @@ def test_lists_agree(as_user, viewer, kind):
     objects = sample(kind)
     listed_ids = {row["id"] for row in caller.get(f"/api/console/{kind}?page_size=100").json}
     listed = {key for key, object_id in objects.items() if object_id in listed_ids}
-    assert listed == expected(viewer, kind)
+    assert listed == visible_keys(viewer, kind, objects)
+
+
+CHANGE = {"regions": ("patch", {"name": "改"}), "departments": ("patch", {"name": "改"}),
+          "users": ("patch", {"name": "改"}), "grants": ("delete", None)}
+
+
+@pytest.mark.parametrize("kind", sorted(CHANGE))
+@pytest.mark.parametrize("viewer", sorted(SEES))
+def test_hidden_objects_cannot_be_changed(as_user, viewer, kind):
+    caller = as_user(viewer)
+    objects = sample(kind)
+    method, body = CHANGE[kind]
+    wrong = []
+    for key, object_id in sorted(objects.items()):
+        if key in visible_keys(viewer, kind, objects):
+            continue
+        response = getattr(caller, method)(f"/api/console/{kind}/{object_id}", json=body)
+        if response.status_code != 404:
+            wrong.append((key, response.status_code))
+    assert not wrong, f"{viewer} changing hidden {kind}: {wrong}"
 
 
 def test_absent_and_hidden_look_the_same(as_user):

@@ -25,13 +25,33 @@ def test_healthz(client):
     assert body["checks"]["redis"] == {"ok": True, "configured": False}
 
 
-def test_unknown_route_and_method_use_the_error_shape(client):
+def test_unknown_route_and_method_use_the_error_shape(client, as_user):
     missing = client.get("/api/nothing-here")
     assert missing.status_code == 404
     assert missing.json["error"]["code"] == "not_found"
-    wrong = client.delete("/api/mp/auth/login")
+    # Under the API prefixes nothing is answered to anonymous callers, not even "no such route".
+    assert client.get("/api/console/secret-route").status_code == 401
+    assert client.delete("/api/mp/auth/login").status_code == 401
+    resident = as_user("demo-resident-1")
+    assert resident.get("/api/console/secret-route").status_code == 404
+    wrong = resident.delete("/api/mp/auth/login")
     assert wrong.status_code == 405
     assert wrong.json["error"]["code"] == "method_not_allowed"
+
+
+def test_authentication_comes_before_validation(client):
+    response = client.post("/api/console/users", json={})
+    assert response.status_code == 401
+    assert response.json["error"]["fields"] == {}
+
+
+def test_huge_ids_are_404_or_422_not_500(as_user):
+    admin = as_user("demo-platform-admin")
+    for path in ("/api/console/regions/99999999999999999999", "/api/console/users/9223372036854775808",
+                 "/api/console/grants/2147483648"):
+        assert admin.get(path).status_code == 404, path
+    response = admin.get("/api/console/regions?parent_id=9223372036854775808")
+    assert response.status_code == 422 and "parent_id" in response.json["error"]["fields"]
 
 
 def test_a_non_json_body_is_422_in_the_error_shape(client):

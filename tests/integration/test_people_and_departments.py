@@ -68,7 +68,7 @@ def test_hub_provisions_a_grid_worker_in_its_township(as_user):
         "grant": {"role": "grid_worker", "region_id": region_id("140730001002001")}})
     assert response.status_code == 201, response.json
     assert response.json["phone"] == "137****2222"
-    found = hub.get("/api/console/users?phone=13700002222").json
+    found = hub.post("/api/console/users/search", json={"phone": "13700002222"}).json
     assert [u["id"] for u in found] == [response.json["id"]]
     actions = db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions[-2:] == ["grant.create", "user.create"]
@@ -145,12 +145,3 @@ def test_a_hub_revokes_a_grid_workers_grant(as_user):
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "grant.delete"))
     assert entry.before["role"] == "grid_worker" and entry.after is None
     assert hub.get(f"/api/console/grants/{grant_id}").status_code == 404
-
-
-def test_the_audit_trail_is_for_county_admins(as_user):
-    assert as_user("demo-hub-dispatcher-1").get("/api/console/audit").json == []
-    admin = as_user("demo-county-admin")
-    admin.patch(f"/api/console/departments/{dept_id('D10')}", json={"name": "自然资源和规划局"})
-    trail = admin.get("/api/console/audit?object_type=department").json
-    assert trail[0]["before"]["name"] == "青岚县自然资源局"
-    assert trail[0]["after"]["name"] == "自然资源和规划局"

@@ -60,14 +60,15 @@ def test_healthz_checks_redis(app_with, redis_client):
     assert response.json["status"] == "degraded"
 
 
-def test_processes_share_the_access_token_through_redis(sim, redis_client, wx_code):
+def test_processes_share_the_access_token_through_redis(sim, redis_client, sim_control):
     calls = lambda: requests.get(f"{sim.url}/sim/calls", timeout=5).json()["calls"]  # noqa: E731
     before = calls().get("/cgi-bin/stable_token", 0)
     clients = [MiniProgramClient(SIM_APPID, SIM_SECRET, sim.url, timeout=2,
                                  session_storage=RedisStorage(redis_client, prefix="shaobao:test"))
                for _ in range(3)]
     for index, client in enumerate(clients):
-        assert client.code_to_session(wx_code(f"o-redis-{index}"))["openid"] == f"o-redis-{index}"
+        code = sim_control("POST", "/sim/phone-code", {"phone": f"1380000000{index}"})["code"]
+        assert client.phone_number(code) == f"1380000000{index}"
     assert calls().get("/cgi-bin/stable_token", 0) - before == 1
     for client in clients:
         client.close()

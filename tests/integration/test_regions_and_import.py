@@ -67,12 +67,11 @@ def test_locate_sees_imported_grids_at_once(platform, tree, as_user):
     (lambda fc: fc["features"][1].update(geometry=square(100.02, 30, 100.05, 30.05)),
      "features.1.geometry", "overlaps 990101001001001"),
     (lambda fc: fc["features"][1].update(geometry=square(100.025, 30, 100.06, 30.05)),
-     "features.1.geometry", "outside the parent"),
+     "features.1.geometry", "reaches outside 试验社区"),
     (lambda fc: fc["features"][1]["properties"].update(code="990101001001001"),
      "features.1.properties.code", "repeated"),
     (lambda fc: fc["features"][1]["properties"].update(code="990101002001002"),
-     "features.1.code", "must start with 990101001001"),
-    (lambda fc: fc["features"][0]["properties"].pop("name"), "features.0.properties", "required"),
+     "features.1.properties.code", "must start with 990101001001"),
 ])
 def test_one_bad_feature_refuses_the_whole_file(platform, tree, mutate, field, code):
     collection = copy.deepcopy(TWO_GRIDS)
@@ -84,6 +83,33 @@ def test_one_bad_feature_refuses_the_whole_file(platform, tree, mutate, field, c
     assert field in problems, problems
     assert any(code in message for message in problems[field]), problems
     assert region_count() == 3
+
+
+@pytest.mark.parametrize("mutate, field", [
+    (lambda fc: fc["features"][0]["properties"].pop("name"), "features.0.properties.name"),
+    (lambda fc: fc["features"][0]["properties"].update(code=["x"]), "features.0.properties.code"),
+    (lambda fc: fc["features"][1]["properties"].update(owner={"a": 1}), "features.1.properties.owner"),
+    (lambda fc: fc["features"][1]["properties"].update(name="长" * 65), "features.1.properties.name"),
+    (lambda fc: fc["features"][1].update(type="Point"), "features.1.type"),
+    (lambda fc: fc.update(features=[]), "features"),
+])
+def test_malformed_features_are_422_per_field(platform, tree, mutate, field):
+    collection = copy.deepcopy(TWO_GRIDS)
+    mutate(collection)
+    for update_existing in (False, True):
+        response = import_grids(platform, tree["community"], collection, update_existing=update_existing)
+        assert response.status_code == 422, response.json
+        assert field in response.json["error"]["fields"], response.json
+    assert region_count() == 3
+
+
+def test_stored_geometry_is_normalised(platform, tree):
+    collection = copy.deepcopy(TWO_GRIDS)
+    collection["features"][0]["geometry"]["junk"] = "ignored"
+    collection["features"][0]["id"] = "foreign member"
+    assert import_grids(platform, tree["community"], collection).status_code == 201
+    grid = db.session.scalar(sa.select(Region).where(Region.code == "990101001001001"))
+    assert set(grid.geometry) == {"type", "coordinates"}
 
 
 def test_an_overlap_within_tolerance_is_accepted(platform, tree):
@@ -98,7 +124,7 @@ def test_duplicate_codes_against_existing_grids(platform, tree):
     assert import_grids(platform, tree["community"], TWO_GRIDS).status_code == 201
     again = import_grids(platform, tree["community"], TWO_GRIDS)
     assert again.status_code == 422
-    assert "features.0.code" in again.json["error"]["fields"]
+    assert "features.0.properties.code" in again.json["error"]["fields"]
     assert region_count() == 5
 
 
@@ -118,7 +144,7 @@ def test_update_existing_replaces_geometry(platform, tree):
 def test_import_target_must_be_a_community(platform, tree):
     response = import_grids(platform, tree["township"], TWO_GRIDS)
     assert response.status_code == 422
-    assert "community_id" in response.json["error"]["fields"]
+    assert "region_id" in response.json["error"]["fields"]
 
 
 @pytest.mark.parametrize("body, status, field", [
@@ -182,3 +208,58 @@ def test_the_tree_nests_what_the_viewer_sees(as_user):
     county = as_user("demo-county-admin").get("/api/console/regions/tree").json
     assert [r["region"]["code"] for r in county] == ["140730"]
     assert len(county[0]["children"]) == 3
+
+
+def test_a_region_without_a_polygon_does_not_break_locate(platform, tree, as_user):
+    created = platform.post("/api/console/regions", json={
+        "code": "990101002", "name": "无界镇", "level": "township", "parent_id": tree["county"]})
+    assert created.status_code == 201 and created.json["geometry"] is None
+    assert db.session.scalar(sa.select(Region.id).where(Region.code == "990101002",
+                                                        Region.geometry.is_(None))) is not None
+    located = as_user("demo-resident-1").get("/api/mp/locate?lng=100.01&lat=30.01&coord_system=gcj02")
+    assert located.status_code == 200 and located.json["region"]["code"] == "990101001001"
+
+
+def test_grids_may_not_overlap_grids_of_another_community(platform, tree):
+    bare = platform.post("/api/console/regions", json={
+        "code": "990101001002", "name": "无界社区", "level": "community", "parent_id": tree["township"]})
+    assert bare.status_code == 201
+    assert import_grids(platform, tree["community"], TWO_GRIDS).status_code == 201
+    copy_of_first = {"type": "FeatureCollection", "features": [
+        grid_feature("990101001002001", "重叠网格", square(100, 30, 100.025, 30.05))]}
+    response = import_grids(platform, bare.json["id"], copy_of_first)
+    assert response.status_code == 422
+    assert "overlaps 990101001001001" in response.json["error"]["fields"]["features.0.geometry"][0]
+
+
+def test_a_polygon_is_checked_against_the_nearest_ancestor_with_one(platform, tree):
+    bare = platform.post("/api/console/regions", json={
+        "code": "990101001002", "name": "无界社区", "level": "community", "parent_id": tree["township"]})
+    outside_township = {"type": "FeatureCollection", "features": [
+        grid_feature("990101001002001", "越界网格", square(100.06, 30.06, 100.07, 30.07))]}
+    response = import_grids(platform, bare.json["id"], outside_township)
+    assert response.status_code == 422
+    assert "reaches outside 试验镇" in response.json["error"]["fields"]["features.0.geometry"][0]
+
+
+@pytest.mark.parametrize("geometry, message", [
+    (square(100, 30, 100.001, 30.001), "would leave 试验社区 (990101001001) outside"),
+    (square(100, 30, 100.15, 30.1), "reaches outside 试验县"),
+    ({"type": "Polygon", "coordinates": [[[100, 30], [100.05, 30.1], [100.05, 30], [100, 30.1], [100, 30]]]},
+     "Self-intersection"),
+])
+def test_patching_a_polygon_is_checked(platform, tree, geometry, message):
+    response = platform.patch(f"/api/console/regions/{tree['township']}", json={"geometry": geometry})
+    assert response.status_code == 422, response.json
+    assert message in response.json["error"]["fields"]["geometry"][0]
+
+
+def test_patching_into_a_sibling_is_refused(platform, tree):
+    second = platform.post("/api/console/regions", json={
+        "code": "990101002", "name": "二镇", "level": "township", "parent_id": tree["county"],
+        "geometry": square(100.05, 30, 100.1, 30.1)})
+    assert second.status_code == 201, second.json
+    response = platform.patch(f"/api/console/regions/{second.json['id']}",
+                              json={"geometry": square(100.04, 30, 100.1, 30.1)})
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "overlapping_geometry"

@@ -35,3 +35,9 @@ def test_production_starts_when_told_everything():
 def test_unknown_environment_is_refused():
     with pytest.raises(settings.ConfigError):
         settings.load({"SHAOBAO_ENV": "staging"})
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-3"])
+def test_bad_numbers_are_config_errors(value):
+    with pytest.raises(settings.ConfigError, match="TOKEN_TTL_HOURS"):
+        settings.load({"TOKEN_TTL_HOURS": value})
