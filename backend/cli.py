@@ -23,6 +23,32 @@ def seed_demo():
     click.echo("demo county loaded: " + ", ".join(f"{v} {k} added" for k, v in counts.items()))
 
 
+@seed.command("catalogue")
+@with_appcontext
+def seed_catalogue():
+    """Load the category catalogue and the working calendar from config/ (idempotent)."""
+    from backend.services import catalogue
+    counts = catalogue.load_catalogue()
+    counts["calendar days"] = catalogue.load_calendar()
+    db.session.commit()
+    click.echo("catalogue loaded: " + ", ".join(f"{v} {k} added" for k, v in counts.items()))
+
+
+@click.group("cases")
+def cases():
+    """Maintenance of cases."""
+
+
+@cases.command("recheck")
+@with_appcontext
+def recheck_content():
+    """Run WeChat content security again on cases it could not check at intake."""
+    from backend.services import content_check
+    counts = content_check.recheck(current_app.extensions["shaobao.wechat"])
+    db.session.commit()
+    click.echo("rechecked: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
 @seed.command("demo-users")
 @with_appcontext
 def seed_demo_users():
@@ -43,4 +69,4 @@ def wechat_sim(host, port):
           secret=current_app.config["WECHAT_SECRET"])
 
 
-COMMANDS = (seed, wechat_sim)
+COMMANDS = (seed, cases, wechat_sim)

@@ -69,6 +69,9 @@ def load(environ: dict | None = None) -> dict:
         "TOKEN_TTL_HOURS": number(env, "TOKEN_TTL_HOURS", str(24 * 30), int),
         "GRID_OVERLAP_TOLERANCE_M2": number(env, "GRID_OVERLAP_TOLERANCE_M2", "1.0", float),
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "SIMILAR_RADIUS_M": number(env, "SIMILAR_RADIUS_M", "200", float),
+        "SIMILAR_WINDOW_DAYS": number(env, "SIMILAR_WINDOW_DAYS", "30", int),
+        "REOPEN_LIMIT": int(env.get("REOPEN_LIMIT", "1")),
     }
     if name == "production":
         check_production(settings, env)

@@ -1,4 +1,4 @@
 """The mini-program face (/api/mp/): residents, grid workers and field staff on phones."""
-from miniprogram_api import auth, locate, me
+from miniprogram_api import auth, cases, categories, locate, me, photos
 
-BLUEPRINTS = (auth.blp, me.blp, locate.blp)
+BLUEPRINTS = (auth.blp, me.blp, locate.blp, categories.blp, photos.blp, cases.blp)

@@ -70,7 +70,7 @@ def app(database_url, sim, tmp_path_factory):
 
     from backend.app import create_app
     from backend.extensions import db
-    from backend.services import demo
+    from backend.services import catalogue, demo
 
     app = create_app({
         "SHAOBAO_ENV": "test", "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
@@ -80,6 +80,8 @@ def app(database_url, sim, tmp_path_factory):
     })
     with app.app_context():
         upgrade()
+        catalogue.load_catalogue()
+        catalogue.load_calendar()
         demo.load()
         db.session.commit()
         db.session.remove()

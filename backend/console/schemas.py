@@ -150,3 +150,47 @@ class AuditEntrySchema(ma.Schema):
 class AuditQuerySchema(ma.Schema):
     object_type = ma.fields.String(validate=validate.Length(max=32))
     object_id = ma.fields.String(validate=validate.Length(max=64))
+
+
+class CategoryUpdateSchema(ma.Schema):
+    name = ma.fields.String(validate=NAME)
+    departments = ma.fields.List(ma.fields.String(validate=validate.Length(max=32)))
+    urgency = ma.fields.String(validate=validate.Length(max=16))
+    fields = ma.fields.List(ma.fields.Dict())
+    limits = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Dict())
+    active = ma.fields.Boolean()
+
+
+class CalendarQuerySchema(ma.Schema):
+    year = ma.fields.Integer(required=True, validate=validate.Range(2000, 2100))
+
+
+class CalendarDaySchema(ma.Schema):
+    day = ma.fields.Date()
+    kind = ma.fields.String()
+    note = ma.fields.String(allow_none=True)
+
+
+class CalendarDayUpdateSchema(ma.Schema):
+    kind = ma.fields.String(required=True, validate=validate.OneOf(("holiday", "makeup_workday")))
+    note = ma.fields.String(allow_none=True, validate=validate.Length(max=64))
+
+
+class ApiClientSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    kind = ma.fields.String()
+    region_id = ma.fields.Integer()
+    active = ma.fields.Boolean()
+    created_at = ma.fields.AwareDateTime()
+
+
+class ApiClientCreateSchema(ma.Schema):
+    name = ma.fields.String(required=True, validate=NAME)
+    kind = ma.fields.String(required=True, validate=validate.OneOf(("sensor", "external")))
+    region_id = Id(required=True)
+
+
+class ApiClientCreatedSchema(ma.Schema):
+    client = ma.fields.Nested(ApiClientSchema)
+    key = ma.fields.String(metadata={"description": "send as X-Api-Key; shown only once"})

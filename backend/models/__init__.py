@@ -1,7 +1,14 @@
 """The models, one module per aggregate. Importing this package registers them all."""
 from backend.models.audit import AuditEntry
+from backend.models.cases import Case, CaseLog, CasePhoto, CaseSupport, Deadline, Summons
+from backend.models.catalogue import CalendarDay, Category, UrgencyClass
+from backend.models.clients import ApiClient, IdempotencyKey
 from backend.models.departments import Department
+from backend.models.media import Photo, PhotoOwner
+from backend.models.outbox import OutboxEffect
 from backend.models.people import AuthToken, Grant, User
 from backend.models.regions import Region
 
-__all__ = ["AuditEntry", "AuthToken", "Department", "Grant", "Region", "User"]
+__all__ = ["ApiClient", "AuditEntry", "AuthToken", "CalendarDay", "Case", "CaseLog", "CasePhoto",
+           "CaseSupport", "Category", "Deadline", "Department", "Grant", "IdempotencyKey",
+           "OutboxEffect", "Photo", "PhotoOwner", "Region", "Summons", "UrgencyClass", "User"]

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from backend.extensions import db
-from backend.models import AuditEntry, Department, Grant, Region, User
+from backend.models import (AuditEntry, Case, CasePhoto, CaseSupport, Department, Grant, Photo,
+                            PhotoOwner, Region, Summons, User)
 from backend.services.errors import Forbidden, NotFound
 
 STAFF_REGION_ROLES = ("grid_worker", "community_admin", "hub_dispatcher", "county_admin")
@@ -168,8 +169,60 @@ def audit_filter(viewer: Viewer):
     return _under_any(AuditEntry.scope_path, viewer.paths(("county_admin",)))
 
 
+# --- cases and their photos --------------------------------------------------------------
+
+CASE_AREA_ROLES = ("grid_worker", "community_admin", "hub_dispatcher", "county_admin")
+
+
+def case_filter(viewer: Viewer):
+    """One's own reports and the cases one supports (我也遇到); staff the cases in their
+    area (grid, community, township, county); department staff the cases their department
+    was summoned to, whatever became of that summons (they keep the history they took part in)."""
+    if viewer.is_platform_admin:
+        return sa.true()
+    supported = sa.select(CaseSupport.case_id).where(CaseSupport.case_id == Case.id,
+                                                     CaseSupport.user_id == viewer.user_id).exists()
+    summoned = sa.select(Summons.id).where(Summons.case_id == Case.id,
+                                           Summons.department_id.in_(viewer.department_ids())).exists()
+    return sa.or_(Case.reporter_id == viewer.user_id, supported, summoned,
+                  _under_any(Case.region_path, viewer.paths(CASE_AREA_ROLES)))
+
+
+def photo_filter(viewer: Viewer):
+    """A photo one uploaded, or one attached to a case one may see."""
+    if viewer.is_platform_admin:
+        return sa.true()
+    owned = sa.select(PhotoOwner.photo_id).where(PhotoOwner.photo_id == Photo.id,
+                                                 PhotoOwner.user_id == viewer.user_id).exists()
+    on_visible_case = (sa.select(CasePhoto.id).join(Case, Case.id == CasePhoto.case_id)
+                       .where(CasePhoto.photo_id == Photo.id, case_filter(viewer)).exists())
+    return sa.or_(owned, on_visible_case)
+
+
+def case_relations(viewer: Viewer, case: Case) -> frozenset[str]:
+    """How the viewer stands to a case, in the flow engine's words (workflows.case_flow)."""
+    relations = set()
+    if case.reporter_id == viewer.user_id:
+        relations.add("reporter")
+    if case.assignee_id == viewer.user_id:
+        relations.add("assignee")
+    if db.session.get(CaseSupport, (case.id, viewer.user_id)) is not None:
+        relations.add("supporter")
+    for role, relation in (("grid_worker", "grid_worker_of_grid"),
+                           ("community_admin", "community_admin_of_community"),
+                           ("hub_dispatcher", "hub_of_township"), ("county_admin", "county_admin")):
+        if any(case.region_path.startswith(p) for p in viewer.paths((role,))):
+            relations.add(relation)
+    staffed = set(viewer.department_ids())
+    for summons in case.summonses:
+        if summons.department_id in staffed and summons.status != "released":
+            relations.add("summoned_staff")
+            relations.add("lead_staff" if summons.role == "lead" else "co_staff")
+    return frozenset(relations)
+
+
 VISIBILITY = {Region: region_filter, Department: department_filter, Grant: grant_filter,
-              User: user_filter, AuditEntry: audit_filter}
+              User: user_filter, AuditEntry: audit_filter, Case: case_filter, Photo: photo_filter}
 
 
 def visible(viewer: Viewer, model):
@@ -194,6 +247,17 @@ def ensure_region_admin(viewer: Viewer, region: Region | None) -> None:
     if region is not None and any(region.path.startswith(p) for p in viewer.paths(("county_admin",))):
         return
     raise Forbidden("only the county administrator may change the region tree")
+
+
+def ensure_county_admin(viewer: Viewer) -> str | None:
+    """County-wide settings (catalogue, calendar, API clients): the county's administrators.
+    Returns the county path the change is audited under."""
+    if viewer.is_platform_admin:
+        return None
+    paths = viewer.paths(("county_admin",))
+    if not paths:
+        raise Forbidden("only the county administrator may change this")
+    return paths[0]
 
 
 def may_grant(viewer: Viewer, role: str, scope_path: str | None) -> bool:

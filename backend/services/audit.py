@@ -12,11 +12,15 @@ log = logging.getLogger("shaobao.audit")
 
 def record(actor_id: int | None, action: str, obj, before: dict | None, after: dict | None,
            scope_path: str | None) -> None:
-    """One row per change; snapshots are plain dicts the caller made (phones masked)."""
-    entry = AuditEntry(actor_id=actor_id, action=action, object_type=type(obj).__tablename__,
-                       object_id=str(obj.id), scope_path=scope_path, before=before, after=after)
-    db.session.add(entry)
-    log.info("audit action=%s object=%s:%s actor=%s", action, entry.object_type, obj.id, actor_id)
+    """One row per change of a model row; snapshots are plain dicts (phones masked)."""
+    record_raw(actor_id, action, type(obj).__tablename__, str(obj.id), before, after, scope_path)
+
+
+def record_raw(actor_id: int | None, action: str, object_type: str, object_id: str,
+               before: dict | None, after: dict | None, scope_path: str | None) -> None:
+    db.session.add(AuditEntry(actor_id=actor_id, action=action, object_type=object_type,
+                              object_id=object_id, scope_path=scope_path, before=before, after=after))
+    log.info("audit action=%s object=%s:%s actor=%s", action, object_type, object_id, actor_id)
 
 
 def listing(viewer, object_type: str | None, object_id: str | None):

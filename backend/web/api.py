@@ -17,7 +17,9 @@ API_SETTINGS = {
         "security": [{"bearerAuth": []}],
         "components": {"securitySchemes": {
             "bearerAuth": {"type": "http", "scheme": "bearer",
-                           "description": "token from POST /api/mp/auth/login"}}},
+                           "description": "token from POST /api/mp/auth/login"},
+            "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key",
+                       "description": "a sensor's or external system's key (console api-clients)"}}},
     },
 }
 

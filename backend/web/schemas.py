@@ -45,3 +45,7 @@ class UserSchema(ma.Schema):
                              metadata={"description": "masked, e.g. 138****1234"})
     active = ma.fields.Boolean()
     grants = ma.fields.List(ma.fields.Nested(GrantSchema))
+
+
+class UploadSchema(ma.Schema):
+    file = ma.fields.Raw(required=True, metadata={"type": "string", "format": "binary"})

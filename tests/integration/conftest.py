@@ -42,9 +42,11 @@ def user_by_openid(openid: str) -> User:
 
 
 @pytest.fixture()
-def token_for(ctx):
-    """A bearer token for a demo user (issued directly; login itself is tested apart)."""
+def token_for(ctx, sim):
+    """A bearer token for a demo user (issued directly; login itself is tested apart). The
+    simulator is told of the openid, as WeChat knows every user who opened the app."""
     def issue(openid: str) -> str:
+        requests.post(f"{sim.url}/sim/wx-login", json={"openid": openid}, timeout=5).raise_for_status()
         token, _ = auth.issue_token(user_by_openid(openid))
         db.session.commit()
         return token

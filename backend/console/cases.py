@@ -1,0 +1,92 @@
+"""Cases in the console: hub and county inboxes, search, one case, actions; and intake
+from sensors and external systems with an API key."""
+from __future__ import annotations
+
+from flask import g, request
+from flask_smorest import Blueprint
+
+from backend.console import schemas as console_schemas
+from backend.extensions import db
+from backend.services import api_clients, case_actions, case_views, intake
+from backend.services.errors import NotAuthenticated
+from backend.web import case_schemas as schemas
+from backend.web.auth import public
+from backend.web.paging import page
+from backend.web.schemas import ID
+
+blp = Blueprint("console_cases", __name__, url_prefix="/api/console",
+                description="Inboxes, search and handling of cases; machine intake")
+
+
+@blp.route("/cases", methods=["GET"])
+@blp.arguments(schemas.CaseListQuerySchema, location="query")
+@blp.response(200, schemas.CaseSummarySchema(many=True))
+@blp.paginate()
+def inbox(query, pagination_parameters):
+    """Inboxes (queue=awaiting_me|due_soon|overdue) and search by state, category, grid,
+    department and text, within what you may see."""
+    return page(case_views.search(g.viewer, query), pagination_parameters)
+
+
+@blp.route(f"/cases/<{ID}:case_id>", methods=["GET"])
+@blp.response(200, schemas.CaseDetailSchema)
+def get_case(case_id):
+    """One case with its timeline, photos, summonses, deadlines and your actions."""
+    return case_views.detail(g.viewer, case_id)
+
+
+@blp.route(f"/cases/<{ID}:case_id>/actions", methods=["GET"])
+@blp.response(200, schemas.ActionListSchema)
+def actions(case_id):
+    """The actions you may take on the case now."""
+    return case_views.actions(g.viewer, case_id)
+
+
+@blp.route(f"/cases/<{ID}:case_id>/actions/<string:action>", methods=["POST"])
+@blp.arguments(schemas.ActionSchema)
+@blp.response(200, schemas.CaseDetailSchema)
+def take_action(body, case_id, action):
+    """Take an action (whistle, arbitrate, approve an extension, park, supervise ...)."""
+    case_actions.act(g.viewer, case_id, action, body["payload"], body["version"])
+    db.session.commit()
+    return case_views.detail(g.viewer, case_id)
+
+
+@blp.route("/intake/cases", methods=["POST"])
+@blp.arguments(schemas.MachineCaseSchema)
+@blp.response(201, schemas.CaseSummarySchema)
+@blp.doc(security=[{"apiKey": []}])
+@public
+def machine_intake(body):
+    """A case from a sensor or an external system (header X-Api-Key), marked as such."""
+    key = request.headers.get("X-Api-Key", "")
+    if not key:
+        raise NotAuthenticated("send the client's key in X-Api-Key", code="api_key_required")
+    case, created = intake.submit_from_machine(api_clients.hash_key(key), body)
+    db.session.commit()
+    return case, 201 if created else 200
+
+
+@blp.route("/api-clients", methods=["GET"])
+@blp.response(200, console_schemas.ApiClientSchema(many=True))
+def list_clients():
+    """Sensors and external systems allowed to submit cases."""
+    return api_clients.listing(g.viewer)
+
+
+@blp.route("/api-clients", methods=["POST"])
+@blp.arguments(console_schemas.ApiClientCreateSchema)
+@blp.response(201, console_schemas.ApiClientCreatedSchema)
+def create_client(body):
+    """Register a client; its key is shown in this answer only."""
+    client, key = api_clients.create(g.viewer, body)
+    db.session.commit()
+    return {"client": client, "key": key}
+
+
+@blp.route(f"/api-clients/<{ID}:client_id>", methods=["DELETE"])
+@blp.response(204)
+def deactivate_client(client_id):
+    """Stop a client's key working."""
+    api_clients.deactivate(g.viewer, client_id)
+    db.session.commit()

@@ -1,0 +1,158 @@
+"""Intake: cases from residents and grid workers (phones) and from sensors and external
+systems (API keys); similar open cases nearby; support (我也遇到) instead of a duplicate."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from backend.extensions import db
+from backend.models import ApiClient, Case, CaseSupport, Category, Region
+from backend.models.types import utcnow
+from backend.services import (attributes, caselog, catalogue, content_check, deadlines, geo,
+                              idempotency, outbox, photos)
+from backend.services.errors import Invalid, NotFound
+from workflows.case_flow import CASE_FLOW, LEVEL_PARTIES
+
+METRES_PER_DEGREE = 111_320.0
+
+
+def _attributes(category: Category, values: dict | None) -> dict:
+    try:
+        return attributes.validate(category.fields or [], values)
+    except attributes.AttributeErrors as exc:
+        raise Invalid("the category's fields are not filled in right", code="invalid_attributes",
+                      fields={f"attributes.{k}": v for k, v in exc.fields.items()}) from exc
+
+
+def _region(located) -> Region:
+    return db.session.get(Region, located.region_id)
+
+
+def create_case(*, category: Category, body: dict, located, reporter_id: int | None,
+                reporter_kind: str, channel: str, check: str, api_client_id: int | None = None,
+                client_id: str | None = None):
+    """A new case in its initial state, with its first log row (both returned) and its
+    triage clock."""
+    region = _region(located)
+    case = Case(category_id=category.id, urgency=category.urgency, description=body["description"],
+                address=body.get("address"), attributes=_attributes(category, body.get("attributes")),
+                lng=located.lng, lat=located.lat, region_id=region.id,
+                grid_id=region.id if region.level == "grid" else None, region_path=region.path,
+                reporter_id=reporter_id, reporter_kind=reporter_kind, channel=channel,
+                api_client_id=api_client_id, anonymous=body.get("anonymous", False),
+                client_id=client_id, state=CASE_FLOW.initial, level=category.level,
+                content_check=check)
+    db.session.add(case)
+    db.session.flush()
+    entry = caselog.append(case, "submit", reporter_id, reporter_kind, None, case.state,
+                           {"category": category.code, "channel": channel})
+    deadlines.start(case, "triage", LEVEL_PARTIES[case.level])
+    outbox.notify(case, LEVEL_PARTIES[case.level], "new_case")
+    return case, entry
+
+
+def submit_from_phone(viewer, user, wechat, body: dict) -> tuple[Case, bool]:
+    """A report from the mini-program; (case, created). The same client_id again gives the
+    first case back (a phone on a village network retries)."""
+    owner = f"user:{user.id}"
+    replayed = idempotency.replay(owner, body["client_id"], body)
+    if replayed is not None:
+        return db.session.get(Case, replayed["case_id"]), False
+    category = catalogue.leaf(body["category_id"])
+    located = geo.locate(body["lng"], body["lat"], body["coord_system"])
+    attached = photos.owned(user.id, body.get("photo_ids", []))
+    patrol = "grid_worker" in viewer.roles
+    check = content_check.verdict(wechat, user.openid, "\n".join(filter(None, [
+        body["description"], body.get("address")])))
+    case, entry = create_case(category=category, body=body, located=located, reporter_id=user.id,
+                              reporter_kind="grid_worker" if patrol else "resident",
+                              channel="patrol" if patrol else "mini_program", check=check,
+                              client_id=body["client_id"])
+    photos.attach(case.id, attached, "report", user.id, entry.id)
+    idempotency.remember(owner, body["client_id"], body, 201, {"case_id": case.id})
+    return case, True
+
+
+def submit_from_machine(api_key_hash: str, body: dict) -> tuple[Case, bool]:
+    """A case from a sensor or an external system (the third channel), marked as such."""
+    client = db.session.scalar(sa.select(ApiClient).where(ApiClient.key_hash == api_key_hash,
+                                                          ApiClient.active))
+    if client is None:
+        raise NotFound("unknown API key")
+    owner = f"client:{client.id}"
+    replayed = idempotency.replay(owner, body["client_id"], body)
+    if replayed is not None:
+        return db.session.get(Case, replayed["case_id"]), False
+    category = catalogue.leaf(body["category_id"])
+    located = geo.locate(body["lng"], body["lat"], body["coord_system"])
+    if not _region(located).path.startswith(db.session.get(Region, client.region_id).path):
+        raise Invalid("the location is outside the area this client reports for",
+                      fields={"location": ["outside the client's area"]})
+    case, _ = create_case(category=category, body=body, located=located, reporter_id=None,
+                          reporter_kind=client.kind, channel=client.kind, check="passed",
+                          api_client_id=client.id, client_id=body["client_id"])
+    idempotency.remember(owner, body["client_id"], body, 201, {"case_id": case.id})
+    return case, True
+
+
+# --- similar cases and support ----------------------------------------------------------
+
+def distance_m(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
+    dlat = (lat2 - lat1) * METRES_PER_DEGREE
+    dlng = (lng2 - lng1) * METRES_PER_DEGREE * math.cos(math.radians((lat1 + lat2) / 2))
+    return math.hypot(dlat, dlng)
+
+
+@dataclass(frozen=True)
+class Nearby:
+    id: int
+    category: str
+    state: str
+    created_at: object
+    support_count: int
+    distance_m: int
+
+
+def similar(category_id: int, lng: float, lat: float, coord_system: str) -> list[Nearby]:
+    """Open cases of the category near the point, nearest first (no personal details)."""
+    radius = current_app.config["SIMILAR_RADIUS_M"]
+    located = geo.locate(lng, lat, coord_system)
+    dlat = radius / METRES_PER_DEGREE
+    dlng = radius / (METRES_PER_DEGREE * math.cos(math.radians(located.lat)))
+    since = utcnow() - timedelta(days=current_app.config["SIMILAR_WINDOW_DAYS"])
+    rows = db.session.scalars(sa.select(Case).where(
+        Case.category_id == category_id, Case.state.in_(CASE_FLOW_OPEN), Case.created_at >= since,
+        Case.lat.between(located.lat - dlat, located.lat + dlat),
+        Case.lng.between(located.lng - dlng, located.lng + dlng))).all()
+    near = sorted(((distance_m(located.lng, located.lat, c.lng, c.lat), c) for c in rows),
+                  key=lambda pair: pair[0])
+    return [Nearby(c.id, c.category.name, c.state, c.created_at, c.support_count, round(d))
+            for d, c in near if d <= radius][:20]
+
+
+CASE_FLOW_OPEN = tuple(s.name for s in CASE_FLOW.states if not s.terminal)
+
+
+def support(user_id: int, case_id: int, lng: float, lat: float, coord_system: str) -> Case:
+    """Follow a similar open case near where one stands; idempotent. Asking for the
+    position keeps strangers from walking the case ids."""
+    case = db.session.get(Case, case_id)
+    if case is None or case.state not in CASE_FLOW_OPEN:
+        raise NotFound(f"case {case_id} not found")
+    located = geo.locate(lng, lat, coord_system)
+    if distance_m(located.lng, located.lat, case.lng, case.lat) > current_app.config["SIMILAR_RADIUS_M"]:
+        raise NotFound(f"case {case_id} not found")
+    if case.reporter_id == user_id or db.session.get(CaseSupport, (case.id, user_id)):
+        return case
+    db.session.add(CaseSupport(case_id=case.id, user_id=user_id))
+    # A counter, not a step of the flow: bumped in SQL so it leaves the case's version
+    # alone (a hub acting on the case at the same moment must not get a 409 for it).
+    db.session.execute(sa.update(Case.__table__).where(Case.__table__.c.id == case.id)
+                       .values(support_count=Case.__table__.c.support_count + 1))
+    db.session.flush()
+    db.session.refresh(case)
+    return case

@@ -1,0 +1,83 @@
+"""Photos from phones: verified, cleaned and stored (backend.media), then attached to cases."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+
+from backend.extensions import db
+from backend.media.photos import PhotoRejected, ingest
+from backend.media.storage import LocalPhotoStore
+from backend.models import CasePhoto, Photo, PhotoOwner
+from backend.services import access
+from backend.services.errors import Invalid, NotFound
+
+EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+VARIANTS = ("original", "display", "thumbnail")
+MAX_PER_ACTION = 9
+
+
+def store() -> LocalPhotoStore:
+    return LocalPhotoStore(Path(current_app.config["VAR_DIR"]) / "photos")
+
+
+def key(photo: Photo, variant: str) -> str:
+    ext = EXTENSIONS[photo.format] if variant == "original" else "jpg"
+    return f"{photo.sha256}.{variant}.{ext}"
+
+
+def upload(user_id: int, data: bytes) -> Photo:
+    """Store a phone's photo once (content-addressed) and make the user one of its owners."""
+    try:
+        processed = ingest(data)
+    except PhotoRejected as exc:
+        raise Invalid(exc.message, code=f"photo_{exc.reason_code}", fields={"file": [exc.message]}) from exc
+    photo = db.session.scalar(sa.select(Photo).where(Photo.sha256 == processed.sha256))
+    if photo is None:
+        lat, lng = processed.gps or (None, None)
+        photo = Photo(sha256=processed.sha256, format=processed.format, width=processed.width,
+                      height=processed.height, taken_at=processed.taken_at, gps_lat=lat, gps_lng=lng)
+        db.session.add(photo)
+        db.session.flush()
+    target = store()
+    for variant in VARIANTS:  # files first: a row without its files would be a broken photo
+        target.put(key(photo, variant), getattr(processed, variant))
+    if db.session.get(PhotoOwner, (photo.id, user_id)) is None:
+        db.session.add(PhotoOwner(photo_id=photo.id, user_id=user_id))
+        db.session.flush()
+    return photo
+
+
+def owned(user_id: int, photo_ids: list[int], field: str = "photo_ids") -> list[Photo]:
+    """The photos, if the user uploaded every one of them (the order kept)."""
+    ids = list(dict.fromkeys(photo_ids))
+    if len(ids) > MAX_PER_ACTION:
+        raise Invalid(f"at most {MAX_PER_ACTION} photos", fields={field: [f"at most {MAX_PER_ACTION}"]})
+    rows = {p.id: p for p in db.session.scalars(
+        sa.select(Photo).join(PhotoOwner, PhotoOwner.photo_id == Photo.id)
+        .where(Photo.id.in_(ids), PhotoOwner.user_id == user_id))}
+    missing = [i for i in ids if i not in rows]
+    if missing:
+        raise Invalid("upload the photos first", fields={field: [f"unknown photo ids: {missing}"]})
+    return [rows[i] for i in ids]
+
+
+def attach(case_id: int, photos: list[Photo], purpose: str, user_id: int | None, log_id: int | None) -> None:
+    for photo in photos:
+        db.session.add(CasePhoto(case_id=case_id, photo_id=photo.id, purpose=purpose,
+                                 added_by_id=user_id, log_id=log_id))
+    db.session.flush()
+
+
+def read(viewer, photo_id: int, variant: str) -> tuple[bytes, str]:
+    """A rendition's bytes and MIME type, for a photo the viewer may see."""
+    if variant not in VARIANTS:
+        raise NotFound("no such rendition")
+    photo = access.get_visible(viewer, Photo, photo_id)
+    ext = key(photo, variant).rsplit(".", 1)[1]
+    try:
+        return store().get(key(photo, variant)), {"jpg": "image/jpeg", "png": "image/png",
+                                                  "webp": "image/webp"}[ext]
+    except KeyError as exc:
+        raise NotFound("the photo's file is missing") from exc

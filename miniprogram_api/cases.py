@@ -1,0 +1,78 @@
+"""Cases from phones: report, find similar ones, support, follow, act."""
+from __future__ import annotations
+
+from flask import g
+from flask_smorest import Blueprint
+
+from backend.extensions import db
+from backend.services import case_actions, case_views, intake
+from backend.web import case_schemas as schemas
+from backend.web.auth import wechat
+from backend.web.paging import page
+from backend.web.schemas import ID
+
+blp = Blueprint("mp_cases", __name__, url_prefix="/api/mp/cases",
+                description="Report, follow and handle cases from the mini-program")
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(schemas.CaseCreateSchema)
+@blp.response(201, schemas.CaseDetailSchema)
+@blp.alt_response(200, schema=schemas.CaseDetailSchema,
+                  description="a retry with a client_id already used: the first case")
+def report(body):
+    """Report a case (photos uploaded first); the same client_id again returns the first case."""
+    case, created = intake.submit_from_phone(g.viewer, g.user, wechat(), body)
+    db.session.commit()
+    return case_views.detail(g.viewer, case.id), 201 if created else 200
+
+
+@blp.route("/similar", methods=["GET"])
+@blp.arguments(schemas.SimilarQuerySchema, location="query")
+@blp.response(200, schemas.SimilarCaseSchema(many=True))
+def similar(query):
+    """Open cases of the same category nearby: support one instead of filing a duplicate."""
+    return intake.similar(query["category_id"], query["lng"], query["lat"], query["coord_system"])
+
+
+@blp.route(f"/<{ID}:case_id>/support", methods=["POST"])
+@blp.arguments(schemas.LocationSchema)
+@blp.response(200, schemas.CaseDetailSchema)
+def support(body, case_id):
+    """我也遇到: follow a similar open case near where you are (idempotent)."""
+    intake.support(g.user.id, case_id, body["lng"], body["lat"], body["coord_system"])
+    db.session.commit()
+    return case_views.detail(g.viewer, case_id)
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(schemas.CaseListQuerySchema, location="query")
+@blp.response(200, schemas.CaseSummarySchema(many=True))
+@blp.paginate()
+def list_cases(query, pagination_parameters):
+    """Cases you may see: yours (scope=mine), followed (supported), your grid's, your department's."""
+    return page(case_views.search(g.viewer, query), pagination_parameters)
+
+
+@blp.route(f"/<{ID}:case_id>", methods=["GET"])
+@blp.response(200, schemas.CaseDetailSchema)
+def get_case(case_id):
+    """One case: timeline, photos, summonses, deadlines, supporters, what you may do now."""
+    return case_views.detail(g.viewer, case_id)
+
+
+@blp.route(f"/<{ID}:case_id>/actions", methods=["GET"])
+@blp.response(200, schemas.ActionListSchema)
+def actions(case_id):
+    """The actions you may take on the case now, and its version to send with one."""
+    return case_views.actions(g.viewer, case_id)
+
+
+@blp.route(f"/<{ID}:case_id>/actions/<string:action>", methods=["POST"])
+@blp.arguments(schemas.ActionSchema)
+@blp.response(200, schemas.CaseDetailSchema)
+def take_action(body, case_id, action):
+    """Take an action; 409 if the case changed since you read its version."""
+    case_actions.act(g.viewer, case_id, action, body["payload"], body["version"])
+    db.session.commit()
+    return case_views.detail(g.viewer, case_id)

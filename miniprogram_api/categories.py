@@ -1,0 +1,17 @@
+"""The category catalogue, for the report form."""
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from backend.services import catalogue
+from backend.web.catalogue_schemas import CategoryNodeSchema
+
+blp = Blueprint("mp_categories", __name__, url_prefix="/api/mp/categories",
+                description="What can be reported, and what each form asks")
+
+
+@blp.route("", methods=["GET"])
+@blp.response(200, CategoryNodeSchema(many=True))
+def categories():
+    """Active categories as a tree; cases are filed under the leaves."""
+    return catalogue.tree()

@@ -1,0 +1,31 @@
+"""Photo upload (before the report that uses them) and download of renditions."""
+from __future__ import annotations
+
+from flask import Response, g
+from flask_smorest import Blueprint
+
+from backend.extensions import db
+from backend.services import photos
+from backend.web import case_schemas as schemas
+from backend.web.schemas import ID, UploadSchema
+
+blp = Blueprint("mp_photos", __name__, url_prefix="/api/mp/photos",
+                description="Photos: upload first, then attach by id")
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(UploadSchema, location="files")
+@blp.response(201, schemas.PhotoSchema)
+def upload(files):
+    """Upload one photo (multipart field "file"): verified, oriented, stripped of metadata."""
+    photo = photos.upload(g.user.id, files["file"].read())
+    db.session.commit()
+    return photo
+
+
+@blp.route(f"/<{ID}:photo_id>/<string:variant>", methods=["GET"])
+@blp.response(200)
+def download(photo_id, variant):
+    """A rendition (original, display or thumbnail) of a photo you may see."""
+    data, mimetype = photos.read(g.viewer, photo_id, variant)
+    return Response(data, mimetype=mimetype, headers={"Cache-Control": "private, max-age=86400"})
