@@ -266,7 +266,7 @@ def available(flow: Flow, facts: Facts, actor: Actor) -> list[str]:
 
 
 def may_act(flow: Flow, act: Action, facts: Facts, actor: Actor) -> bool:
-    return act.name == "arrive" or any(all(_has(flow, facts, actor, r) for r in alt.split("&")) for alt in act.who)
+    return any(all(_has(flow, facts, actor, r) for r in alt.split("&")) for alt in act.who)
 
 
 def _has(flow: Flow, facts: Facts, actor: Actor, relation: str) -> bool:
