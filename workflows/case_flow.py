@@ -102,7 +102,7 @@ def own_summons_is_lead(ctx: Context) -> bool:
 def reopen(ctx: Context) -> bool:
     """unsatisfied, and the case has been reopened fewer times than the limit"""
     return (ctx.payload.get("rating") == "unsatisfied"
-            and ctx.facts.reopen_count <= ctx.facts.reopen_limit)
+            and ctx.facts.reopen_count < ctx.facts.reopen_limit)
 
 
 def reopen_in_community(ctx: Context) -> bool:

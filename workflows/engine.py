@@ -9,6 +9,8 @@ flow, so a definition stays data that `workflows.docs` can print.
 Building a `Flow` validates it (FlowError at import); `decide` runs one action and returns a
 `Decision` (new state, level, payload to log, clock and notification effects, summons
 changes, counters) or raises `Refused`; `available` lists what an actor may do now.
+Refusals come in a fixed order, so nobody learns more than they may: unknown_action,
+wrong_state, not_allowed (relations), guard (facts, own summons), invalid_payload.
 
 Clock ops: "start" | "stop" | "extend" | "pause_all" | "resume_all" | "stop_all". The *_all
 ops carry kind "all" and no party. Stopping a clock that is not running is a no-op for the
@@ -297,7 +299,7 @@ def _ensure_guards(flow: Flow, act: Action, facts: Facts, actor: Actor,
     for name in act.guards:
         if not flow.guards[name](facts, actor):
             doc = (flow.guards[name].__doc__ or name).strip().splitlines()[0]
-            raise Refused("guard", f"{act.name} is not possible now: {doc}")
+            raise Refused("guard", f"{act.name} requires that {doc}")
 
 
 def _pick_summons(candidates: list[SummonsFacts], clean: dict[str, Any]) -> SummonsFacts:

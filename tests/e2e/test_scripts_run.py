@@ -138,3 +138,16 @@ def test_a_second_run_on_the_same_database_changes_nothing(running, tmp_path):
                            timeout=120)
     assert again.returncode == 0, again.stderr
     assert "0 regions added, 0 departments added, 0 users added, 0 grants added" in again.stdout
+
+
+def test_scripts_demo_drives_a_case_through_the_loop(running):
+    port, sim_port = running["ports"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SHAOBAO_", "DATABASE_URL", "FLASK_"))}
+    env.update(PORT=str(port), WECHAT_SIM_PORT=str(sim_port))
+    demo = subprocess.run([str(ROOT / "scripts/demo")], cwd=ROOT, env=env, text=True,
+                          capture_output=True, timeout=300)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    for step in ("whistle", "return_case", "arbitrate_uphold", "verify_fail", "verify_pass", "rate"):
+        assert step in demo.stdout
+    assert "every step succeeded" in demo.stdout
+    assert "awaiting_rating → closed" in demo.stdout

@@ -14,7 +14,7 @@ import dataclasses
 import functools
 from dataclasses import dataclass, field
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -282,7 +282,9 @@ class CaseMachine(RuleBasedStateMachine):
                 ahead.check()
 
 
-CaseMachine.TestCase.settings = settings(max_examples=100, stateful_step_count=50, deadline=None,
-                                         report_multiple_bugs=False,
-                                         suppress_health_check=[HealthCheck.too_slow])
+# Shrinking is left out: these runs draw each step from the state reached, which Hypothesis
+# shrinks slowly (minutes); a failure prints its whole, unshrunk sequence of steps instead.
+CaseMachine.TestCase.settings = settings(
+    max_examples=100, stateful_step_count=80, deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate], suppress_health_check=[HealthCheck.too_slow])
 TestCaseFlowStateful = CaseMachine.TestCase

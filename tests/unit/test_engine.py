@@ -209,7 +209,7 @@ def test_refusal_codes_come_in_order():
     # The wrong actor with a bad payload hears that they may not, not what the payload lacks.
     assert refusal(TOY, OPEN, actor("clerk"), "form", {"zz": 1}).code == "not_allowed"
     refused = refusal(TOY, Facts("open", "low"), actor("sys"), "drop", {})
-    assert (refused.code, refused.message) == ("guard", "drop is not possible now: the moon is not full")
+    assert (refused.code, refused.message) == ("guard", "drop requires that the moon is not full")
 
 
 def test_all_of_relations_are_needed_together():
