@@ -33,5 +33,7 @@ class Session(FlaskSession):
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
 
-db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
+# expire_on_commit off: a view commits, then dumps what it just wrote; reloading every row
+# for that would cost a query per object. Sessions live one request, so nothing goes stale.
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session, "expire_on_commit": False})
 migrate = Migrate()

@@ -17,14 +17,15 @@ blp = Blueprint("mp_cases", __name__, url_prefix="/api/mp/cases",
 
 @blp.route("", methods=["POST"])
 @blp.arguments(schemas.CaseCreateSchema)
-@blp.response(201, schemas.CaseDetailSchema)
-@blp.alt_response(200, schema=schemas.CaseDetailSchema,
+@blp.response(201, schemas.CaseSummarySchema)
+@blp.alt_response(200, schema=schemas.CaseSummarySchema,
                   description="a retry with a client_id already used: the first case")
 def report(body):
-    """Report a case (photos uploaded first); the same client_id again returns the first case."""
+    """Report a case (photos uploaded first); the same client_id again returns the first case.
+    The answer is the case's summary: GET the case for its timeline and deadlines."""
     case, created = intake.submit_from_phone(g.viewer, g.user, wechat(), body)
     db.session.commit()
-    return case_views.detail(g.viewer, case.id), 201 if created else 200
+    return case, 201 if created else 200
 
 
 @blp.route("/similar", methods=["GET"])

@@ -4,7 +4,9 @@ departments, return and arbitration, handling, on-site verification, callback an
 
 The caller keeps facts the decision implies by its action name: `assign` sets the assignee
 from the payload, `whistle` sets on_site, `request_extension` sets extension_pending and
-`approve_extension` / `deny_extension` clear it, `merge` links into_case_id.
+`approve_extension` / `deny_extension` clear it, `merge` links into_case_id, `rate`
+records the rating, `supervise` marks the case. References the engine cannot see (the
+departments, the case merged into, the assignee, the photos) are the caller's to check.
 """
 from __future__ import annotations
 
@@ -236,7 +238,8 @@ DEPARTMENTS = (
            outcomes=(Outcome("in_progress", "own_summons_is_lead", clocks=(start("handling", "lead"),),
                              notify=tell("in_progress", *RESIDENTS)),
                      Outcome()),
-           notify=tell("signed_in", LEVEL_OWNER)),
+           notify=tell("signed_in", LEVEL_OWNER),
+           doc="报到: the lead's sign-in starts handling; co-handlers sign in before or after it"),
     Action("return_case", "退单", WHISTLED, ("summoned_staff",), own_summons=summons.OPEN,
            summons_to="returned",
            fields=(Field("reason", "text", required=True, choices=RETURN_REASONS), NOTE),
@@ -250,7 +253,8 @@ DEPARTMENTS = (
            own_summons=("signed_in",), summons_to="arrived",
            fields=(Field("lat", "number", required=True, low=-90, high=90),
                    Field("lng", "number", required=True, low=-180, high=180), PHOTOS),
-           clocks=(each_summons("stop", "arrival"),), notify=tell("arrived", LEVEL_OWNER)),
+           clocks=(each_summons("stop", "arrival"),), notify=tell("arrived", LEVEL_OWNER),
+           doc="到场打卡 on an on-site whistle, by any department that has reported in"),
 )
 
 HANDLING = (

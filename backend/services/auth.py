@@ -9,6 +9,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from backend.extensions import db
 from backend.models import AuthToken, Grant, Region, User
@@ -86,7 +87,8 @@ def issue_token(user: User) -> tuple[str, AuthToken]:
 
 def authenticate(token: str) -> tuple[User, AuthToken]:
     """The user behind a bearer token, or NotAuthenticated (one message for every failure)."""
-    row = db.session.scalar(sa.select(AuthToken).where(AuthToken.token_hash == hash_token(token)))
+    row = db.session.scalar(sa.select(AuthToken).options(joinedload(AuthToken.user))
+                            .where(AuthToken.token_hash == hash_token(token)))
     now = utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.active:
         raise NotAuthenticated("the token is invalid, expired or revoked", code="invalid_token")

@@ -11,7 +11,8 @@ def append(case: Case, action: str, actor_id: int | None, actor_role: str, from_
            to_state: str, payload: dict) -> CaseLog:
     """The next row of the case's log. The case row's version check makes concurrent
     actions on one case serial; the unique (case, seq) is the last line of defence."""
-    seq = (db.session.scalar(sa.select(sa.func.max(CaseLog.seq)).where(CaseLog.case_id == case.id)) or 0) + 1
+    seq = 1 if from_state is None else (db.session.scalar(
+        sa.select(sa.func.max(CaseLog.seq)).where(CaseLog.case_id == case.id)) or 0) + 1
     row = CaseLog(case_id=case.id, seq=seq, action=action, actor_id=actor_id, actor_role=actor_role,
                   from_state=from_state, to_state=to_state, payload=payload)
     db.session.add(row)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-import threading
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +12,7 @@ from backend.extensions import db
 from backend.models import CalendarDay, Category, Department, UrgencyClass
 from backend.models.catalogue import STAGES
 from backend.services import access, attributes, audit
+from backend.services.cache import StampedCache
 from backend.services.errors import Invalid, NotFound
 from workflows.calendar import Limit, WorkCalendar
 
@@ -73,35 +74,71 @@ def load_calendar(path: Path = CONFIG / "calendar.json") -> int:
 
 # --- reading -----------------------------------------------------------------------------
 
-_calendar_lock = threading.Lock()
-_calendar_cache: dict[str, tuple[tuple, WorkCalendar]] = {}
+def _calendar_stamp() -> tuple:
+    return db.session.execute(sa.select(sa.func.count(), sa.func.max(CalendarDay.day),
+                                        sa.func.min(CalendarDay.day))).one()
+
+
+def _build_calendar() -> WorkCalendar:
+    rows = db.session.execute(sa.select(CalendarDay.day, CalendarDay.kind)).all()
+    return WorkCalendar(holidays={d for d, k in rows if k == "holiday"},
+                        makeup_workdays={d for d, k in rows if k == "makeup_workday"})
+
+
+_calendar = StampedCache(_calendar_stamp, _build_calendar)
 
 
 def work_calendar() -> WorkCalendar:
-    """The calendar from the database, rebuilt when its days change (per process)."""
-    stamp = db.session.execute(sa.select(sa.func.count(), sa.func.max(CalendarDay.day),
-                                         sa.func.min(CalendarDay.day))).one()
-    key = str(db.engine.url)
-    with _calendar_lock:
-        cached = _calendar_cache.get(key)
-        if cached and cached[0] == tuple(stamp):
-            return cached[1]
-    rows = db.session.execute(sa.select(CalendarDay.day, CalendarDay.kind)).all()
-    calendar = WorkCalendar(holidays={d for d, k in rows if k == "holiday"},
-                            makeup_workdays={d for d, k in rows if k == "makeup_workday"})
-    with _calendar_lock:
-        _calendar_cache[key] = (tuple(stamp), calendar)
-    return calendar
+    """The calendar from the database, rebuilt when its days change."""
+    return _calendar.get()
 
 
-def limits_for(category: Category, urgency: str) -> dict[str, Limit]:
+@dataclass(frozen=True)
+class Entry:
+    """A category as intake needs it, detached from any session."""
+    id: int
+    code: str
+    name: str
+    level: str
+    urgency: str
+    fields: list
+    leaf: bool
+    active: bool
+    limits: dict  # urgency class -> stage -> Limit
+
+
+def _catalogue_stamp() -> tuple:
+    # Urgency classes are loaded with the catalogue and not edited apart from it.
+    return db.session.execute(sa.select(sa.func.count(Category.id), sa.func.max(Category.updated_at),
+                                        sa.select(sa.func.count()).select_from(UrgencyClass)
+                                        .scalar_subquery())).one()
+
+
+def _build_entries() -> dict[int, Entry]:
+    classes = {u.code: u.limits for u in db.session.scalars(sa.select(UrgencyClass))}
+    rows = db.session.scalars(sa.select(Category)).all()
+    by_id = {c.id: c for c in rows}
+    parents = {c.parent_id for c in rows if c.active and c.parent_id}
+    entries = {}
+    for c in rows:
+        chain = [by_id[c.parent_id], c] if c.parent_id else [c]
+        limits = {}
+        for code, base in classes.items():
+            merged = dict(base)
+            for each in chain:
+                merged.update(each.limits or {})
+            limits[code] = {stage: Limit(v["amount"], v["unit"]) for stage, v in merged.items()}
+        entries[c.id] = Entry(c.id, c.code, c.name, c.level, c.urgency, list(c.fields or []),
+                              c.id not in parents, c.active, limits)
+    return entries
+
+
+_entries = StampedCache(_catalogue_stamp, _build_entries)
+
+
+def limits_for(category_id: int, urgency: str) -> dict[str, Limit]:
     """Every stage's limit: the urgency class's, then the parent's overrides, then its own."""
-    urgency_class = db.session.get(UrgencyClass, urgency)
-    merged = dict(urgency_class.limits)
-    chain = [category.parent, category] if category.parent else [category]
-    for each in chain:
-        merged.update(each.limits or {})
-    return {stage: Limit(spec["amount"], spec["unit"]) for stage, spec in merged.items()}
+    return _entries.get()[category_id].limits[urgency]
 
 
 def tree(active_only: bool = True) -> list[dict]:
@@ -120,15 +157,14 @@ def tree(active_only: bool = True) -> list[dict]:
     return roots
 
 
-def leaf(category_id: int) -> Category:
-    """A category a case may be filed under: active, and without sub-categories."""
-    category = db.session.get(Category, category_id)
-    if category is None or not category.active:
+def leaf(category_id: int) -> Entry:
+    """A category a case may be filed under: active, and without active sub-categories."""
+    entry = _entries.get().get(category_id)
+    if entry is None or not entry.active:
         raise Invalid("unknown or retired category", fields={"category_id": ["unknown category"]})
-    if db.session.scalar(sa.select(Category.id).where(Category.parent_id == category.id,
-                                                      Category.active).limit(1)):
+    if not entry.leaf:
         raise Invalid("choose a sub-category", fields={"category_id": ["not a leaf category"]})
-    return category
+    return entry
 
 
 # --- editing (county administrators; the face checks the role) -----------------------------
@@ -179,6 +215,7 @@ def update(viewer, category_id: int, data: dict) -> Category:
         if key in data:
             setattr(category, key, data[key])
     db.session.flush()
+    _entries.clear()
     if snapshot(category) != before:
         audit.record(viewer.user_id, "category.update", category, before, snapshot(category),
                      scope_path)
@@ -210,6 +247,7 @@ def set_day(viewer, raw: str, data: dict) -> CalendarDay:
     else:
         row.kind, row.note = data["kind"], data.get("note")
     db.session.flush()
+    _calendar.clear()
     _audit_day(viewer, "calendar.set", row, before, {"kind": row.kind, "note": row.note}, scope_path)
     return row
 
@@ -222,6 +260,7 @@ def clear_day(viewer, raw: str) -> None:
     _audit_day(viewer, "calendar.clear", row, {"kind": row.kind, "note": row.note}, None, scope_path)
     db.session.delete(row)
     db.session.flush()
+    _calendar.clear()
 
 
 def _audit_day(viewer, action, row, before, after, scope_path):

@@ -29,12 +29,13 @@ def _department(case: Case, party: str, summons: Summons | None) -> int | None:
     return None
 
 
-def start(case: Case, kind: str, party: str, summons: Summons | None = None) -> Deadline:
+def start(case: Case, kind: str, party: str, summons: Summons | None = None, fresh: bool = False) -> Deadline:
     """A new running clock; a clock of the same kind (and summons) still running is
-    stopped first, so a stage entered again starts afresh."""
+    stopped first, so a stage entered again starts afresh (fresh: a new case has none)."""
     moment = clock.now()
-    stop(case, kind, summons.id if summons else None)
-    limit = catalogue.limits_for(case.category, case.urgency)[kind]
+    if not fresh:
+        stop(case, kind, summons.id if summons else None)
+    limit = catalogue.limits_for(case.category_id, case.urgency)[kind]
     row = Deadline(case_id=case.id, summons_id=summons.id if summons else None, kind=kind,
                    party=party, department_id=_department(case, party, summons), unit=limit.unit,
                    started_at=moment, due_at=catalogue.work_calendar().due(moment, limit))

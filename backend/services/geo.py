@@ -1,12 +1,10 @@
 """Point -> grid: which region of the tree a coordinate falls in.
 
 One STRtree over every region that has a polygon, built per process and rebuilt when the
-tree changes (a cheap count/max(updated_at) stamp is compared on each lookup, so a grid
-imported through another worker is seen at once).
+tree changes (services.cache: a change made through another worker shows within a second).
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import shapely
@@ -17,6 +15,7 @@ from shapely.strtree import STRtree
 from backend.extensions import db
 from backend.models import Region
 from backend.services import coords
+from backend.services.cache import StampedCache
 from backend.services.errors import Invalid
 
 DEPTH = {"county": 0, "township": 1, "community": 2, "grid": 3}
@@ -58,32 +57,26 @@ class RegionIndex:
                 if self.levels[i] == level and self.ids[i] not in exclude_ids]
 
 
-_lock = threading.Lock()
-_cache: dict[str, tuple[tuple, RegionIndex]] = {}
-
-
 def _stamp() -> tuple:
-    count, latest = db.session.execute(
-        sa.select(sa.func.count(Region.id), sa.func.max(Region.updated_at))
-    ).one()
-    return count, latest
+    return db.session.execute(sa.select(sa.func.count(Region.id), sa.func.max(Region.updated_at))).one()
+
+
+def _build() -> RegionIndex:
+    return RegionIndex(db.session.execute(
+        sa.select(Region.id, Region.level, Region.code, Region.geometry)
+        .where(Region.geometry.is_not(None))).all())
+
+
+_index = StampedCache(_stamp, _build)
 
 
 def region_index() -> RegionIndex:
-    key = str(db.engine.url)
-    stamp = _stamp()
-    with _lock:
-        cached = _cache.get(key)
-        if cached and cached[0] == stamp:
-            return cached[1]
-    rows = db.session.execute(
-        sa.select(Region.id, Region.level, Region.code, Region.geometry)
-        .where(Region.geometry.is_not(None))
-    ).all()
-    index = RegionIndex(rows)
-    with _lock:
-        _cache[key] = (stamp, index)
-    return index
+    return _index.get()
+
+
+def regions_changed() -> None:
+    """Called by whoever changes the tree, so this process sees it at once."""
+    _index.clear()
 
 
 def locate(lng: float, lat: float, coord_system: str) -> Located:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Region
-from backend.services import access, audit, geometry, regions
+from backend.services import access, audit, geo, geometry, regions
 from backend.services.errors import DomainError, Invalid
 
 
@@ -61,6 +61,7 @@ def _write(viewer, community, props, polygon, current) -> Region:
     for key, value in fields.items():
         setattr(current, key, value)
     db.session.flush()
+    geo.regions_changed()
     audit.record(viewer.user_id, "region.import", current, before, regions.snapshot(current), current.path)
     return current
 

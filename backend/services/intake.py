@@ -50,7 +50,7 @@ def create_case(*, category: Category, body: dict, located, reporter_id: int | N
     db.session.flush()
     entry = caselog.append(case, "submit", reporter_id, reporter_kind, None, case.state,
                            {"category": category.code, "channel": channel})
-    deadlines.start(case, "triage", LEVEL_PARTIES[case.level])
+    deadlines.start(case, "triage", LEVEL_PARTIES[case.level], fresh=True)
     outbox.notify(case, LEVEL_PARTIES[case.level], "new_case")
     return case, entry
 

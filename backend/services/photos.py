@@ -52,6 +52,8 @@ def upload(user_id: int, data: bytes) -> Photo:
 def owned(user_id: int, photo_ids: list[int], field: str = "photo_ids") -> list[Photo]:
     """The photos, if the user uploaded every one of them (the order kept)."""
     ids = list(dict.fromkeys(photo_ids))
+    if not ids:
+        return []
     if len(ids) > MAX_PER_ACTION:
         raise Invalid(f"at most {MAX_PER_ACTION} photos", fields={field: [f"at most {MAX_PER_ACTION}"]})
     rows = {p.id: p for p in db.session.scalars(
@@ -67,7 +69,6 @@ def attach(case_id: int, photos: list[Photo], purpose: str, user_id: int | None,
     for photo in photos:
         db.session.add(CasePhoto(case_id=case_id, photo_id=photo.id, purpose=purpose,
                                  added_by_id=user_id, log_id=log_id))
-    db.session.flush()
 
 
 def read(viewer, photo_id: int, variant: str) -> tuple[bytes, str]:

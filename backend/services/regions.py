@@ -106,6 +106,7 @@ def insert(fields: dict, parent: Region | None) -> Region:
     db.session.flush()
     region.path = (parent.path if parent else "/") + f"{region.id}/"
     db.session.flush()
+    geo.regions_changed()
     return region
 
 
@@ -139,6 +140,7 @@ def update(viewer, region_id: int, data: dict) -> RegionDetail:
         if key in data:
             setattr(region, key, data[key])
     db.session.flush()
+    geo.regions_changed()
     if snapshot(region) != before:
         audit.record(viewer.user_id, "region.update", region, before, snapshot(region), region.path)
     return detail(region)
@@ -155,6 +157,7 @@ def delete(viewer, region_id: int) -> None:
     audit.record(viewer.user_id, "region.delete", region, snapshot(region), None, region.path)
     db.session.delete(region)
     db.session.flush()
+    geo.regions_changed()
 
 
 def children(viewer, parent_id: int | None, level: str | None):

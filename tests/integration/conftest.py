@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import User
-from backend.services import auth
+from backend.services import auth, cache
 
 
 @pytest.fixture()
@@ -30,6 +30,7 @@ def ctx(app):
             db.session.session_factory.kw.update(factory_kw)
             outer.rollback()
             connection.close()
+            cache.clear_all()  # what the test wrote is gone: so is what was built from it
 
 
 @pytest.fixture()

@@ -76,7 +76,8 @@ def test_photos_upload_attach_and_limits(resident, as_user):
     case = report(resident, photo_ids=[ids[0], stranger_photo], expect=422)
     assert "photo_ids" in case["error"]["fields"]
     case = report(resident, photo_ids=ids[:9])
-    assert [p["purpose"] for p in case["photos"]] == ["report"] * 9
+    detail = resident.get(f"/api/mp/cases/{case['id']}").json
+    assert [p["purpose"] for p in detail["photos"]] == ["report"] * 9
     thumb = resident.get(f"/api/mp/photos/{ids[0]}/thumbnail")
     assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg"
     assert as_user("demo-hub-dispatcher-2").get(f"/api/mp/photos/{ids[0]}/display").status_code == 404

@@ -39,7 +39,7 @@ def whistle_two(people, case_id, on_site=False):
 def test_township_whistle_with_two_departments_to_rating(people):
     case = report(people.resident, photo_ids=[upload(people.resident)])
     assert case["state"] == "submitted" and case["level"] == "township"
-    assert [d["kind"] for d in case["deadlines"]] == ["triage"]
+    assert [d.kind for d in running(case["id"])] == ["triage"]
     act(people.hub, case["id"], "accept")
     detail = whistle_two(people, case["id"])
     assert detail["state"] == "dispatched"

@@ -1,0 +1,174 @@
+"""Benchmark: case submissions (no photos) against the production shape — gunicorn (gthread,
+2 workers x 8 threads), PostgreSQL, the WeChat simulator answering content security — next
+to a bare Flask endpoint doing one INSERT on the same database, served the same way, in the
+same run. Prints requests/s and p50/p99 latency at 1 and 8 concurrent clients, and ratios.
+
+    .venv/bin/python scripts/bench/intake.py [--seconds 8]
+
+Without DATABASE_URL it runs itself under scripts/bench/with_postgres (a throwaway
+PostgreSQL, fsync off — the same for both endpoints). Not a test: figures, not verdicts.
+The load generator (Python threads) shares the machine's 2 cores with everything it measures.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+SPOT = {"lng": 112.9932, "lat": 37.4237, "coord_system": "gcj02"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up")
+
+
+def environment(sim_port: int) -> dict:
+    env = dict(os.environ, SHAOBAO_ENV="production", SECRET_KEY="b" * 40,
+               WECHAT_APPID="wxbenchmark0000001", WECHAT_SECRET="bench-secret-" + "x" * 20,
+               WECHAT_API_BASE=f"http://127.0.0.1:{sim_port}", FLASK_APP="backend.app:create_app",
+               SHAOBAO_VAR_DIR=str(Path("/tmp") / f"shaobao-bench-var-{os.getpid()}"))
+    return env
+
+
+def prepare(env: dict) -> None:
+    for command in (["db", "upgrade"], ["seed", "catalogue"], ["seed", "demo"]):
+        subprocess.run([str(BIN / "flask"), *command], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, 'scripts/bench'); "
+                    "import bare_app; bare_app.create_table()"], cwd=ROOT, env=env, check=True)
+
+
+def gunicorn(app: str, port: int, env: dict) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(BIN / "gunicorn"), "-w", "2", "-k", "gthread", "--threads", "8", "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning", "--chdir", str(ROOT), "--pythonpath", f"{ROOT},{ROOT / 'scripts/bench'}", app],
+        cwd=ROOT, env=env, start_new_session=True)
+
+
+def login(api: str, sim: str, openid: str) -> str:
+    code = requests.post(f"{sim}/sim/wx-login", json={"openid": openid}, timeout=5).json()["code"]
+    return requests.post(f"{api}/api/mp/auth/login", json={"code": code}, timeout=5).json()["token"]
+
+
+def category(api: str, token: str) -> int:
+    tree = requests.get(f"{api}/api/mp/categories", headers={"Authorization": f"Bearer {token}"}, timeout=5).json()
+    return next(node["category"]["id"] for top in tree for node in top["children"]
+                if node["category"]["code"] == "T06-02")
+
+
+def load(make_request, clients: int, seconds: float) -> dict:
+    """clients threads, each with its own session, for `seconds`; latencies of 2xx answers."""
+    latencies: list[float] = []
+    failures = [0]
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def worker(index: int) -> None:
+        session = requests.Session()
+        mine, bad = [], 0
+        while time.monotonic() < stop_at:
+            started = time.perf_counter()
+            response = make_request(session, index)
+            elapsed = time.perf_counter() - started
+            if 200 <= response.status_code < 300:
+                mine.append(elapsed)
+            else:
+                bad += 1
+        with lock:
+            latencies.extend(mine)
+            failures[0] += bad
+        session.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    began = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - began
+    latencies.sort()
+    return {"rps": len(latencies) / wall, "n": len(latencies), "failed": failures[0],
+            "p50": statistics.median(latencies) * 1000 if latencies else float("nan"),
+            "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else float("nan")}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=8.0, help="per scenario")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL"):
+        os.execvp("bash", ["bash", str(ROOT / "scripts/bench/with_postgres"), sys.executable, __file__,
+                           *sys.argv[1:]])
+    sim_port, api_port, bare_port = free_port(), free_port(), free_port()
+    env = environment(sim_port)
+    prepare(env)
+    processes = [subprocess.Popen([str(BIN / "flask"), "wechat-sim", "--port", str(sim_port)], cwd=ROOT,
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  start_new_session=True),
+                 gunicorn("backend.app:create_app()", api_port, env), gunicorn("bare_app:app", bare_port, env)]
+    try:
+        api, sim, bare = (f"http://127.0.0.1:{p}" for p in (api_port, sim_port, bare_port))
+        for url in (f"{sim}/sim/clock", f"{api}/healthz"):
+            wait_http(url)
+        tokens = [login(api, sim, f"bench-resident-{i}") for i in range(8)]
+        category_id = category(api, tokens[0])
+
+        def submit(session, index):
+            body = {"client_id": uuid.uuid4().hex, "category_id": category_id,
+                    "description": "路面有积水，行人难以通过", **SPOT}
+            return session.post(f"{api}/api/mp/cases", json=body, timeout=30,
+                                headers={"Authorization": f"Bearer {tokens[index]}"})
+
+        def insert(session, index):
+            return session.post(f"{bare}/bare", json={"description": "路面有积水", **SPOT}, timeout=30)
+
+        wait_http(f"{bare}/bare")
+        load(submit, 2, 2)   # warm both up: imports, pools, caches
+        load(insert, 2, 2)
+        print("Case intake vs a bare one-INSERT endpoint (gunicorn gthread 2x8, PostgreSQL fsync=off,")
+        print(f"WeChat content check via the local simulator), {args.seconds:.0f} s per scenario.")
+        print("Note: 2 cores shared by the load generator, both servers, PostgreSQL and the simulator.\n")
+        print(f"{'clients':>7} {'endpoint':<10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'failed':>7}")
+        for clients in (1, 8):
+            intake = load(submit, clients, args.seconds)
+            baseline = load(insert, clients, args.seconds)
+            for name, result in (("intake", intake), ("bare", baseline)):
+                print(f"{clients:>7} {name:<10} {result['rps']:>8.1f} {result['p50']:>8.1f} "
+                      f"{result['p99']:>8.1f} {result['failed']:>7}")
+            print(f"{'':>7} ratio      {intake['rps'] / baseline['rps']:>8.2f}x throughput (goal >= 0.5x); "
+                  f"intake p99 {intake['p99']:.1f} ms (goal < 25 ms at 8 clients)\n")
+    finally:
+        for process in processes:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            process.wait(20)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
