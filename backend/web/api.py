@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_smorest import Api as SmorestApi
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from backend.services.errors import DomainError
 from backend.web import errors
@@ -34,5 +35,6 @@ class Api(SmorestApi):
         super()._register_error_handlers()
         self._app.register_error_handler(DomainError, errors.handle_domain_error)
         self._app.register_error_handler(IntegrityError, errors.handle_integrity_error)
+        self._app.register_error_handler(StaleDataError, errors.handle_stale)
         self._app.register_error_handler(Exception, errors.handle_unexpected)
 

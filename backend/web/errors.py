@@ -6,6 +6,7 @@ import logging
 import marshmallow as ma
 from flask import jsonify
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from backend.extensions import db
@@ -74,6 +75,12 @@ def handle_integrity_error(error: IntegrityError):
     """A unique key lost a race that the service's own check could not see coming."""
     log.warning("integrity error: %s", error.orig.__class__.__name__)
     return error_response(409, "conflict", "the change conflicts with another one; reload and retry")
+
+
+def handle_stale(error: StaleDataError):
+    """Two requests changed one case at once; the one that lost sees the winner's version."""
+    log.info("stale update refused: %s", type(error).__name__)
+    return error_response(409, "stale", "the case changed since you read it; reload and try again")
 
 
 def handle_unexpected(error: Exception):

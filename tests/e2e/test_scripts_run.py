@@ -1,90 +1,17 @@
-"""scripts/run as a newcomer runs it: real processes, real HTTP, Ctrl-C stops everything.
-
-On the PostgreSQL run the service gets its own database (DATABASE_URL), so the embedded
-and the production database paths are both exercised end to end.
-"""
+"""scripts/run as a newcomer runs it: real processes, real HTTP, Ctrl-C stops everything."""
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 import requests
-import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.e2e.conftest import ROOT, get, login, port_is_closed
+
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def own_postgres_database(test_url: str) -> str:
-    """A fresh database beside the suite's, for the service under test."""
-    engine = sa.create_engine(test_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text("DROP DATABASE IF EXISTS shaobao_e2e WITH (FORCE)"))
-        conn.execute(sa.text("CREATE DATABASE shaobao_e2e"))
-    engine.dispose()
-    return test_url.rsplit("/", 1)[0] + "/shaobao_e2e"
-
-
-def wait_for_line(process, text: str, timeout: float = 120) -> str:
-    seen = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            if process.poll() is not None:
-                break
-            continue
-        seen.append(line)
-        if text in line:
-            return "".join(seen)
-    raise AssertionError(f"{text!r} never printed; output:\n{''.join(seen)[-4000:]}")
-
-
-@pytest.fixture()
-def running(tmp_path):
-    port, sim_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SHAOBAO_", "DATABASE_URL", "FLASK_"))}
-    env.update(PORT=str(port), WECHAT_SIM_PORT=str(sim_port), SHAOBAO_VAR_DIR=str(tmp_path / "var"))
-    if os.environ.get("SHAOBAO_TEST_DATABASE_URL"):
-        env["DATABASE_URL"] = own_postgres_database(os.environ["SHAOBAO_TEST_DATABASE_URL"])
-    process = subprocess.Popen([str(ROOT / "scripts/run")], cwd=ROOT, env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        banner = wait_for_line(process, "Press Ctrl-C to stop.")
-        yield {"api": f"http://127.0.0.1:{port}", "sim": f"http://127.0.0.1:{sim_port}",
-               "banner": banner, "process": process, "ports": (port, sim_port)}
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
-        process.stdout.close()
-
-
-def login(running, openid: str) -> str:
-    code = requests.post(f"{running['sim']}/sim/wx-login", json={"openid": openid}, timeout=5).json()["code"]
-    response = requests.post(f"{running['api']}/api/mp/auth/login", json={"code": code}, timeout=10)
-    assert response.status_code == 200, response.text
-    return response.json()["token"]
-
-
-def get(running, path: str, token: str):
-    return requests.get(f"{running['api']}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=10)
-
-
-def port_is_closed(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) != 0
 
 
 def test_a_newcomer_logs_in_as_resident_and_hub_dispatcher_then_stops_it(running):
