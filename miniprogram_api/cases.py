@@ -5,9 +5,10 @@ from flask import g
 from flask_smorest import Blueprint
 
 from backend.extensions import db
-from backend.services import case_actions, case_views, intake
+from backend.services import case_views, intake
 from backend.web import case_schemas as schemas
 from backend.web.auth import wechat
+from backend.web.case_routes import add_case_routes
 from backend.web.paging import page
 from backend.web.schemas import ID
 
@@ -55,25 +56,4 @@ def list_cases(query, pagination_parameters):
     return page(case_views.search(g.viewer, query), pagination_parameters)
 
 
-@blp.route(f"/<{ID}:case_id>", methods=["GET"])
-@blp.response(200, schemas.CaseDetailSchema)
-def get_case(case_id):
-    """One case: timeline, photos, summonses, deadlines, supporters, what you may do now."""
-    return case_views.detail(g.viewer, case_id)
-
-
-@blp.route(f"/<{ID}:case_id>/actions", methods=["GET"])
-@blp.response(200, schemas.ActionListSchema)
-def actions(case_id):
-    """The actions you may take on the case now, and its version to send with one."""
-    return case_views.actions(g.viewer, case_id)
-
-
-@blp.route(f"/<{ID}:case_id>/actions/<string:action>", methods=["POST"])
-@blp.arguments(schemas.ActionSchema)
-@blp.response(200, schemas.CaseDetailSchema)
-def take_action(body, case_id, action):
-    """Take an action; 409 if the case changed since you read its version."""
-    case_actions.act(g.viewer, case_id, action, body["payload"], body["version"])
-    db.session.commit()
-    return case_views.detail(g.viewer, case_id)
+add_case_routes(blp, "")

@@ -7,10 +7,11 @@ from flask_smorest import Blueprint
 
 from backend.console import schemas as console_schemas
 from backend.extensions import db
-from backend.services import api_clients, case_actions, case_views, intake
+from backend.services import api_clients, case_views, intake
 from backend.services.errors import NotAuthenticated
 from backend.web import case_schemas as schemas
 from backend.web.auth import public
+from backend.web.case_routes import add_case_routes
 from backend.web.paging import page
 from backend.web.schemas import ID
 
@@ -28,28 +29,7 @@ def inbox(query, pagination_parameters):
     return page(case_views.search(g.viewer, query), pagination_parameters)
 
 
-@blp.route(f"/cases/<{ID}:case_id>", methods=["GET"])
-@blp.response(200, schemas.CaseDetailSchema)
-def get_case(case_id):
-    """One case with its timeline, photos, summonses, deadlines and your actions."""
-    return case_views.detail(g.viewer, case_id)
-
-
-@blp.route(f"/cases/<{ID}:case_id>/actions", methods=["GET"])
-@blp.response(200, schemas.ActionListSchema)
-def actions(case_id):
-    """The actions you may take on the case now."""
-    return case_views.actions(g.viewer, case_id)
-
-
-@blp.route(f"/cases/<{ID}:case_id>/actions/<string:action>", methods=["POST"])
-@blp.arguments(schemas.ActionSchema)
-@blp.response(200, schemas.CaseDetailSchema)
-def take_action(body, case_id, action):
-    """Take an action (whistle, arbitrate, approve an extension, park, supervise ...)."""
-    case_actions.act(g.viewer, case_id, action, body["payload"], body["version"])
-    db.session.commit()
-    return case_views.detail(g.viewer, case_id)
+add_case_routes(blp, "/cases")
 
 
 @blp.route("/intake/cases", methods=["POST"])

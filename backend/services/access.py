@@ -81,7 +81,7 @@ def viewer_for(user: User) -> Viewer:
     return Viewer(user.id, scopes)
 
 
-def _under_any(column, paths: list[str]):
+def under_any(column, paths: list[str]):
     """column (a materialised path) lies in one of the subtrees rooted at paths."""
     if not paths:
         return sa.false()
@@ -93,7 +93,7 @@ def _under_any(column, paths: list[str]):
 def region_filter(viewer: Viewer):
     if viewer.is_platform_admin:
         return sa.true()
-    return _under_any(Region.path, viewer.paths(STAFF_REGION_ROLES + ("dept_staff",)))
+    return under_any(Region.path, viewer.paths(STAFF_REGION_ROLES + ("dept_staff",)))
 
 
 # --- departments -----------------------------------------------------------------------
@@ -106,7 +106,7 @@ def department_filter(viewer: Viewer):
     dept_region = aliased(Region)
     in_area = sa.select(dept_region.id).where(
         dept_region.id == Department.region_id,
-        _under_any(dept_region.path, viewer.paths(("hub_dispatcher", "county_admin"))),
+        under_any(dept_region.path, viewer.paths(("hub_dispatcher", "county_admin"))),
     ).exists()
     hub_counties = [int(p.split("/")[1]) for p in viewer.paths(("hub_dispatcher",))]
     county_level = Department.region_id.in_(hub_counties)
@@ -139,7 +139,7 @@ def grant_path(grant: Grant) -> str | None:
 
 
 def _administered_grants(viewer: Viewer):
-    return _under_any(grant_scope_path(), viewer.paths(ADMIN_ROLES))
+    return under_any(grant_scope_path(), viewer.paths(ADMIN_ROLES))
 
 
 def grant_filter(viewer: Viewer):
@@ -166,7 +166,7 @@ def audit_filter(viewer: Viewer):
     """Each county's administrators read the trail of changes made in their county."""
     if viewer.is_platform_admin:
         return sa.true()
-    return _under_any(AuditEntry.scope_path, viewer.paths(("county_admin",)))
+    return under_any(AuditEntry.scope_path, viewer.paths(("county_admin",)))
 
 
 # --- cases and their photos --------------------------------------------------------------
@@ -185,7 +185,7 @@ def case_filter(viewer: Viewer):
     summoned = sa.select(Summons.id).where(Summons.case_id == Case.id,
                                            Summons.department_id.in_(viewer.department_ids())).exists()
     return sa.or_(Case.reporter_id == viewer.user_id, supported, summoned,
-                  _under_any(Case.region_path, viewer.paths(CASE_AREA_ROLES)))
+                  under_any(Case.region_path, viewer.paths(CASE_AREA_ROLES)))
 
 
 def photo_filter(viewer: Viewer):

@@ -107,15 +107,15 @@ def _awaiting(viewer):
         paths = viewer.paths((role,))
         if paths:
             conditions.append(sa.and_(Case.level == level, Case.state.in_(states),
-                                      access._under_any(Case.region_path, paths)))
+                                      access.under_any(Case.region_path, paths)))
     hubs = viewer.paths(("hub_dispatcher", "county_admin"))
     if hubs:
         conditions.append(sa.and_(Case.extension_pending.is_not(None),
-                                  access._under_any(Case.region_path, hubs)))
+                                  access.under_any(Case.region_path, hubs)))
     grids = viewer.paths(("grid_worker",))
     if grids:
         conditions.append(sa.and_(Case.state == "awaiting_verification",
-                                  access._under_any(Case.region_path, grids)))
+                                  access.under_any(Case.region_path, grids)))
     departments = viewer.department_ids()
     if departments:
         conditions.append(sa.select(Summons.id).where(

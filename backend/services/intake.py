@@ -55,13 +55,19 @@ def create_case(*, category: Category, body: dict, located, reporter_id: int | N
     return case, entry
 
 
+def _replayed(owner: str, body: dict) -> Case | None:
+    """The case a retry with this client_id already created, if any."""
+    stored = idempotency.replay(owner, body["client_id"], body)
+    return db.session.get(Case, stored["case_id"]) if stored is not None else None
+
+
 def submit_from_phone(viewer, user, wechat, body: dict) -> tuple[Case, bool]:
     """A report from the mini-program; (case, created). The same client_id again gives the
     first case back (a phone on a village network retries)."""
     owner = f"user:{user.id}"
-    replayed = idempotency.replay(owner, body["client_id"], body)
+    replayed = _replayed(owner, body)
     if replayed is not None:
-        return db.session.get(Case, replayed["case_id"]), False
+        return replayed, False
     category = catalogue.leaf(body["category_id"])
     located = geo.locate(body["lng"], body["lat"], body["coord_system"])
     attached = photos.owned(user.id, body.get("photo_ids", []))
@@ -84,9 +90,9 @@ def submit_from_machine(api_key_hash: str, body: dict) -> tuple[Case, bool]:
     if client is None:
         raise NotFound("unknown API key")
     owner = f"client:{client.id}"
-    replayed = idempotency.replay(owner, body["client_id"], body)
+    replayed = _replayed(owner, body)
     if replayed is not None:
-        return db.session.get(Case, replayed["case_id"]), False
+        return replayed, False
     category = catalogue.leaf(body["category_id"])
     located = geo.locate(body["lng"], body["lat"], body["coord_system"])
     if not _region(located).path.startswith(db.session.get(Region, client.region_id).path):

@@ -6,7 +6,6 @@ and the production database paths are both exercised end to end.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import time
