@@ -72,6 +72,7 @@ def load(environ: dict | None = None) -> dict:
         "SIMILAR_RADIUS_M": number(env, "SIMILAR_RADIUS_M", "200", float),
         "SIMILAR_WINDOW_DAYS": number(env, "SIMILAR_WINDOW_DAYS", "30", int),
         "REOPEN_LIMIT": int(env.get("REOPEN_LIMIT", "1")),
+        "ARRIVAL_RADIUS_M": number(env, "ARRIVAL_RADIUS_M", "500", float),
     }
     if name == "production":
         check_production(settings, env)

@@ -81,6 +81,16 @@ def lead_arrived_if_on_site(facts: Facts, actor: Actor) -> bool:
     return not facts.on_site or (lead is not None and lead.status == "arrived")
 
 
+def not_own_result(facts: Facts, actor: Actor) -> bool:
+    """the verifier is not the person who submitted the result (no one checks their own work)"""
+    return facts.result_by is None or facts.result_by != actor.user_id
+
+
+def no_resident_to_rate(ctx: Context) -> bool:
+    """the case came from a grid worker, a sensor or an external system: nobody to call back"""
+    return ctx.facts.reporter_kind != "resident"
+
+
 def level_is_community(ctx: Context) -> bool:
     """the case is at community level"""
     return ctx.facts.level == "community"
@@ -128,9 +138,9 @@ def hours_or_days(ctx: Context) -> dict[str, str]:
 
 
 GUARDS = (level_is_township, on_site, no_extension_pending, extension_pending, lead_returned,
-          lead_arrived_if_on_site)
+          lead_arrived_if_on_site, not_own_result)
 CONDITIONS = (level_is_community, on_site_requested, on_site_case, own_summons_is_lead, reopen,
-              reopen_in_community)
+              reopen_in_community, no_resident_to_rate)
 CHECKS = (note_or_photos, hours_or_days, *summons.CHECKS)
 
 
@@ -288,12 +298,17 @@ HANDLING = (
 )
 
 VERIFICATION = (
-    Action("verify_pass", "核查通过", ("awaiting_verification",), ("grid_worker_of_grid",),
-           fields=(PHOTOS, NOTE), clocks=(stop("verification"), start("callback", "reporter")),
-           outcomes=(Outcome("awaiting_rating"),),
-           notify=tell("closed_rate_please", "reporter") + tell("verified", LEVEL_OWNER)),
-    Action("verify_fail", "核查不通过", ("awaiting_verification",), ("grid_worker_of_grid",),
-           fields=(REASON, PHOTOS), clocks=(stop("verification"),),
+    Action("verify_pass", "核查通过", ("awaiting_verification",),
+           ("grid_worker_of_grid", "community_admin_of_community"),
+           guards=("not_own_result",), fields=(PHOTOS, NOTE), clocks=(stop("verification"),),
+           outcomes=(Outcome("closed", "no_resident_to_rate", notify=tell("closed", "supporters")),
+                     Outcome("awaiting_rating", clocks=(start("callback", "reporter"),),
+                             notify=tell("closed_rate_please", "reporter"))),
+           notify=tell("verified", LEVEL_OWNER),
+           doc="a patrol, sensor or external case closes here: there is no resident to call back"),
+    Action("verify_fail", "核查不通过", ("awaiting_verification",),
+           ("grid_worker_of_grid", "community_admin_of_community"),
+           guards=("not_own_result",), fields=(REASON, PHOTOS), clocks=(stop("verification"),),
            outcomes=(Outcome("community_handling", "level_is_community",
                              clocks=(start("community_handling", "community"),),
                              counters=(("rework_count", 1),), notify=tell("rework", "assignee")),

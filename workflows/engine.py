@@ -69,6 +69,7 @@ class Facts:
     extension_pending: bool = False
     on_site: bool = False
     reporter_kind: str = "resident"
+    result_by: int | None = None    # who submitted the result now awaiting verification
 
 
 @dataclass(frozen=True)

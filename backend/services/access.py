@@ -21,6 +21,7 @@ from backend.extensions import db
 from backend.models import (AuditEntry, Case, CasePhoto, CaseSupport, Department, Grant, Photo,
                             PhotoOwner, Region, Summons, User)
 from backend.services.errors import Forbidden, NotFound
+from workflows.summons import OPEN as SUMMONS_ACTIVE
 
 STAFF_REGION_ROLES = ("grid_worker", "community_admin", "hub_dispatcher", "county_admin")
 # Roles that administer people in their region: they see the grants held there.
@@ -174,29 +175,65 @@ def audit_filter(viewer: Viewer):
 CASE_AREA_ROLES = ("grid_worker", "community_admin", "hub_dispatcher", "county_admin")
 
 
-def case_filter(viewer: Viewer):
-    """One's own reports and the cases one supports (我也遇到); staff the cases in their
-    area (grid, community, township, county); department staff the cases their department
-    was summoned to, whatever became of that summons (they keep the history they took part in)."""
+def case_filter(viewer: Viewer, followed: bool = True):
+    """One's own reports and (followed) the cases one supports (我也遇到: a supporter sees
+    only its public view, case_views decides what); staff the cases in their area (grid,
+    community, township, county); department staff the cases their department was
+    summoned to, whatever became of that summons (they keep the history they took part in)."""
     if viewer.is_platform_admin:
         return sa.true()
-    supported = sa.select(CaseSupport.case_id).where(CaseSupport.case_id == Case.id,
-                                                     CaseSupport.user_id == viewer.user_id).exists()
     summoned = sa.select(Summons.id).where(Summons.case_id == Case.id,
                                            Summons.department_id.in_(viewer.department_ids())).exists()
-    return sa.or_(Case.reporter_id == viewer.user_id, supported, summoned,
-                  under_any(Case.region_path, viewer.paths(CASE_AREA_ROLES)))
+    ways = [Case.reporter_id == viewer.user_id, summoned,
+            under_any(Case.region_path, viewer.paths(CASE_AREA_ROLES))]
+    if followed:
+        ways.append(sa.select(CaseSupport.case_id).where(
+            CaseSupport.case_id == Case.id, CaseSupport.user_id == viewer.user_id).exists())
+    return sa.or_(*ways)
 
 
 def photo_filter(viewer: Viewer):
-    """A photo one uploaded, or one attached to a case one may see."""
+    """A photo one uploaded, or one attached to a case one may see in full (not merely follow)."""
     if viewer.is_platform_admin:
         return sa.true()
     owned = sa.select(PhotoOwner.photo_id).where(PhotoOwner.photo_id == Photo.id,
                                                  PhotoOwner.user_id == viewer.user_id).exists()
     on_visible_case = (sa.select(CasePhoto.id).join(Case, Case.id == CasePhoto.case_id)
-                       .where(CasePhoto.photo_id == Photo.id, case_filter(viewer)).exists())
+                       .where(CasePhoto.photo_id == Photo.id, case_filter(viewer, followed=False)).exists())
     return sa.or_(owned, on_visible_case)
+
+
+AREA_RELATIONS = (("grid_worker", "grid_worker_of_grid"),
+                  ("community_admin", "community_admin_of_community"),
+                  ("hub_dispatcher", "hub_of_township"), ("county_admin", "county_admin"))
+
+
+def _prefix(case: Case, depth: int) -> str:
+    """The path of the case's ancestor at depth (1 county, 2 township, 3 community)."""
+    return "/" + "/".join(case.region_path.strip("/").split("/")[:depth]) + "/"
+
+
+def _unstaffed(role: str, path: str) -> bool:
+    """Nobody holds role right at this region (a village without its admin...)."""
+    return db.session.scalar(sa.select(Grant.id).join(Region, Grant.region_id == Region.id)
+                             .where(Grant.role == role, Region.path == path).limit(1)) is None
+
+
+def _fallbacks(case: Case, relations: set[str]) -> set[str]:
+    """属地兜底: where a level has nobody to act, the level above acts in its place — the hub
+    for a community without an admin, the county for a township without a hub, the
+    community admin for verification in a grid without a grid worker."""
+    extra = set()
+    if (case.level == "community" and "hub_of_township" in relations
+            and _unstaffed("community_admin", _prefix(case, 3))):
+        extra.add("community_admin_of_community")
+    if (case.level == "township" and "county_admin" in relations
+            and _unstaffed("hub_dispatcher", _prefix(case, 2))):
+        extra.add("hub_of_township")
+    if ("grid_worker_of_grid" not in relations and "community_admin_of_community" in relations | extra
+            and (case.grid_id is None or _unstaffed("grid_worker", case.region_path))):
+        extra.add("grid_worker_of_grid")
+    return extra
 
 
 def case_relations(viewer: Viewer, case: Case) -> frozenset[str]:
@@ -206,19 +243,15 @@ def case_relations(viewer: Viewer, case: Case) -> frozenset[str]:
         relations.add("reporter")
     if case.assignee_id == viewer.user_id:
         relations.add("assignee")
-    if db.session.get(CaseSupport, (case.id, viewer.user_id)) is not None:
-        relations.add("supporter")
-    for role, relation in (("grid_worker", "grid_worker_of_grid"),
-                           ("community_admin", "community_admin_of_community"),
-                           ("hub_dispatcher", "hub_of_township"), ("county_admin", "county_admin")):
+    for role, relation in AREA_RELATIONS:
         if any(case.region_path.startswith(p) for p in viewer.paths((role,))):
             relations.add(relation)
     staffed = set(viewer.department_ids())
     for summons in case.summonses:
-        if summons.department_id in staffed and summons.status != "released":
+        if summons.department_id in staffed and summons.status in SUMMONS_ACTIVE:
             relations.add("summoned_staff")
             relations.add("lead_staff" if summons.role == "lead" else "co_staff")
-    return frozenset(relations)
+    return frozenset(relations | _fallbacks(case, relations))
 
 
 VISIBILITY = {Region: region_filter, Department: department_filter, Grant: grant_filter,

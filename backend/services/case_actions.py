@@ -2,22 +2,33 @@
 state, summonses, clocks, the log row, photos and notifications — in one transaction."""
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from flask import current_app
 
 from backend.extensions import db
-from backend.models import Case, Department, Grant, Summons
-from backend.services import access, caselog, clock, deadlines, outbox, photos
+from backend.models import Case, CaseLog, CaseSupport, Department, Grant, Summons
+from backend.services import access, caselog, clock, deadlines, geo, outbox, photos
 from backend.services.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows import engine
 from workflows.calendar import Limit
 from workflows.case_flow import CASE_FLOW
 
+log = logging.getLogger("shaobao.cases")
 REFUSALS = {"wrong_state": Conflict, "guard": Conflict, "not_allowed": Forbidden,
             "invalid_payload": Invalid, "unknown_action": NotFound}
 PHOTO_PURPOSE = {"submit_result": "result", "resolve_on_spot": "result", "verify_pass": "verification",
                  "verify_fail": "verification", "arrive": "arrival", "add_note": "note"}
-TERMINAL = {s.name for s in CASE_FLOW.states if s.terminal}
+TERMINAL = {s.name for s in CASE_FLOW.states if s.terminal}  # the complement of case_flow.LIVE
+
+
+def _result_by(case: Case) -> int | None:
+    """Who submitted the result awaiting verification (they may not verify it)."""
+    if case.state != "awaiting_verification":
+        return None
+    return db.session.scalar(sa.select(CaseLog.actor_id).where(
+        CaseLog.case_id == case.id, CaseLog.action == "submit_result").order_by(CaseLog.seq.desc()).limit(1))
 
 
 def facts_for(case: Case) -> engine.Facts:
@@ -28,7 +39,7 @@ def facts_for(case: Case) -> engine.Facts:
         assignee_id=case.assignee_id, rework_count=case.rework_count,
         reopen_count=case.reopen_count, reopen_limit=current_app.config["REOPEN_LIMIT"],
         extension_pending=case.extension_pending is not None, on_site=case.on_site,
-        reporter_kind=case.reporter_kind)
+        reporter_kind=case.reporter_kind, result_by=_result_by(case))
 
 
 def actor_for(viewer, relations: frozenset[str]) -> engine.Actor:
@@ -50,13 +61,15 @@ def _decide(case, actor, action, payload) -> engine.Decision:
 
 # --- what the engine cannot know: references into the database ---------------------------
 
-def _check_departments(payload: dict) -> None:
+def _check_departments(viewer, payload: dict) -> None:
+    """Summon only active departments the summoner may see (its township's teams and the
+    county's departments for a hub): never another county's or township's."""
     ids = [payload[k] for k in ("lead_department_id",) if payload.get(k)] + list(
         payload.get("co_department_ids") or [])
     if not ids:
         return
-    active = set(db.session.scalars(sa.select(Department.id).where(Department.id.in_(ids),
-                                                                   Department.active)))
+    active = set(db.session.scalars(access.visible(viewer, Department).with_only_columns(Department.id)
+                                    .where(Department.id.in_(ids), Department.active)))
     for key in ("lead_department_id", "co_department_ids"):
         value = payload.get(key)
         wanted = [value] if isinstance(value, int) else list(value or [])
@@ -88,8 +101,18 @@ def _check_assignee(case: Case, payload: dict) -> None:
                       fields={"assignee_id": ["not staff here"]})
 
 
+def _check_arrival(case: Case, payload: dict) -> None:
+    """An on-site check-in is made on site: within ARRIVAL_RADIUS_M of the case (GCJ-02)."""
+    if "lat" not in payload or "lng" not in payload:
+        return
+    if geo.distance_m(payload["lng"], payload["lat"], case.lng, case.lat) > current_app.config["ARRIVAL_RADIUS_M"]:
+        raise Invalid("the check-in position is too far from the case to count as on site",
+                      code="not_on_site", fields={"lat": ["too far from the case"]})
+
+
 def _check_references(viewer, case, payload) -> list:
-    _check_departments(payload)
+    _check_departments(viewer, payload)
+    _check_arrival(case, payload)
     _check_merge(viewer, case, payload)
     _check_assignee(case, payload)
     return photos.owned(viewer.user_id, payload.get("photo_ids") or [])
@@ -119,23 +142,24 @@ def _own_summons(case: Case, viewer, decision) -> Summons | None:
                  and s.department_id in viewer.department_ids()), None)
 
 
+CASE_FACTS = {  # action -> what it leaves on the case row
+    "whistle": lambda case, p: setattr(case, "on_site", bool(p.get("on_site"))),
+    "assign": lambda case, p: setattr(case, "assignee_id", p["assignee_id"]),
+    "request_extension": lambda case, p: setattr(
+        case, "extension_pending", {k: p[k] for k in ("hours", "days") if p.get(k)}),
+    "rate": lambda case, p: setattr(case, "rating", p["rating"]),
+    "merge": lambda case, p: setattr(case, "merged_into_id", p["into_case_id"]),
+    "supervise": lambda case, p: setattr(case, "supervised", True),
+}
+
+
 def _record_details(case: Case, viewer, decision: engine.Decision) -> None:
-    """The few facts an action leaves on the case row itself."""
+    """The few facts an action leaves on the case row and on the actor's summons."""
     payload, name = decision.payload, decision.action
-    if name == "whistle":
-        case.on_site = bool(payload.get("on_site"))
-    elif name == "assign":
-        case.assignee_id = payload["assignee_id"]
-    elif name == "request_extension":
-        case.extension_pending = {k: payload[k] for k in ("hours", "days") if payload.get(k)}
-    elif name in ("approve_extension", "deny_extension"):
-        case.extension_pending = None
-    elif name == "rate":
-        case.rating = payload["rating"]
-    elif name == "merge":
-        case.merged_into_id = payload["into_case_id"]
-    elif name == "supervise":
-        case.supervised = True
+    if decision.to_state != "in_progress" or name in ("approve_extension", "deny_extension"):
+        case.extension_pending = None  # a request dies with the stage it was made in
+    if name in CASE_FACTS:
+        CASE_FACTS[name](case, payload)
     own = _own_summons(case, viewer, decision) if viewer is not None else None
     if own is not None and name == "arrive":
         own.arrival_lat, own.arrival_lng = payload["lat"], payload["lng"]
@@ -174,6 +198,29 @@ def _role(relations: frozenset[str], action: str, state: str, level: str) -> str
 SYSTEM = engine.Actor(0, frozenset({"system"}))
 
 
+def _settle(case: Case) -> None:
+    """A case that ended binds no department any more: summonses still open are released
+    (their clocks were stopped with the case's)."""
+    for summons in case.summonses:
+        if summons.status != "released":
+            summons.status = "released"
+
+
+def _merge_into(case: Case, actor_id: int | None) -> None:
+    """The duplicate's reporter and supporters follow the case it was merged into, and
+    that case's timeline says so."""
+    target = db.session.get(Case, case.merged_into_id)
+    followers = {s.user_id for s in db.session.scalars(sa.select(CaseSupport).where(CaseSupport.case_id == case.id))}
+    followers.add(case.reporter_id)
+    existing = set(db.session.scalars(sa.select(CaseSupport.user_id).where(CaseSupport.case_id == target.id)))
+    added = [u for u in followers if u and u != target.reporter_id and u not in existing]
+    for user_id in added:
+        db.session.add(CaseSupport(case_id=target.id, user_id=user_id))
+    target.support_count += len(added)
+    caselog.append(target, "merged_in", actor_id, "merge", target.state, target.state,
+                   {"case_id": case.id, "followers_added": len(added)})
+
+
 def act(viewer, case_id: int, action: str, payload: dict, version: int | None) -> Case:
     """Take an action as the viewer; viewer None is the scheduler (relation "system").
     version is what the client last read: anything else is a 409, never a silent overwrite."""
@@ -192,16 +239,21 @@ def act(viewer, case_id: int, action: str, payload: dict, version: int | None) -
     for counter, step in decision.counters.items():
         setattr(case, counter, getattr(case, counter) + step)
     _record_details(case, viewer, decision)
-    if case.state in TERMINAL and case.closed_at is None:
-        case.closed_at = clock.now()
     case.updated_at = clock.now()  # always an UPDATE, so the version moves with every action
     summonses = _apply_summonses(case, decision)
     _apply_clocks(case, decision, summonses, pending)
-    entry = caselog.append(case, action, None if system else viewer.user_id,
+    actor_id = None if system else viewer.user_id
+    if case.state in TERMINAL:
+        case.closed_at = case.closed_at or clock.now()
+        _settle(case)
+    entry = caselog.append(case, action, actor_id,
                            "system" if system else _role(relations, action, from_state, from_level),
                            from_state, case.state, decision.payload)
     if attached:
-        photos.attach(case.id, attached, PHOTO_PURPOSE.get(action, "note"), viewer.user_id, entry.id)
+        photos.attach(case.id, attached, PHOTO_PURPOSE.get(action, "note"), actor_id, entry.id)
+    if action == "merge":
+        _merge_into(case, actor_id)
     for note in decision.notifications:
         outbox.notify(case, note.audience, note.event, action=action)
+    log.info("case action case=%s action=%s %s->%s actor=%s", case.id, action, from_state, case.state, actor_id)
     return case

@@ -6,18 +6,18 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from backend.extensions import db
 from backend.models import (Case, CaseLog, CasePhoto, CaseSupport, Category, Deadline, Summons,
                             User)
 from backend.models.people import mask_phone
 from backend.services import access, case_actions, clock
-from workflows.case_flow import CASE_FLOW
+from workflows.case_flow import CASE_FLOW, LIVE
 
 # Relations that handle a case: they may call the reporter back, so they see whole numbers.
 HANDLERS = frozenset({"grid_worker_of_grid", "community_admin_of_community", "hub_of_township",
                       "county_admin", "summoned_staff", "assignee"})
-OPEN_STATES = tuple(s.name for s in CASE_FLOW.states if not s.terminal)
 
 
 @dataclass
@@ -27,9 +27,17 @@ class PersonRef:
     phone: str | None
 
 
+# What a reporter may read of others' steps: the reasons and results addressed to them,
+# not the handlers' internal notes, opinions, arbitration or positions.
+PUBLIC_PAYLOAD = {"reject": ("reason",), "cancel": ("reason",), "submit_result": ("note",),
+                  "resolve_on_spot": ("note",), "rule_unreasonable": ("reason",),
+                  "rate": ("rating", "comment"), "merge": ("into_case_id",)}
+
+
 @dataclass
 class CaseView:
-    """A case as one viewer sees it (a face dumps it with CaseDetailSchema)."""
+    """A case as one viewer sees it (a face dumps it with CaseDetailSchema). A follower
+    (supporter) sees the public view: what and how far, nothing personal or internal."""
     case: Case
     state_label: str
     reporter: PersonRef | None
@@ -40,6 +48,11 @@ class CaseView:
     deadlines: list[Deadline]
     actions: list[str]
     relations: list[str] = field(default_factory=list)
+    description: str | None = None
+    address: str | None = None
+    attributes: dict | None = None
+    lng: float | None = None
+    lat: float | None = None
 
     def __getattr__(self, name):
         return getattr(self.case, name)
@@ -51,40 +64,55 @@ def _person(user: User | None, whole_phone: bool) -> PersonRef | None:
     return PersonRef(user.id, user.name, user.phone if whole_phone else mask_phone(user.phone))
 
 
-def _timeline(case: Case) -> list[dict]:
+def _timeline(case: Case, audience: str) -> list[dict]:
+    """audience: "handler" (everything), "reporter" (public payloads), "follower" (steps only).
+    On an anonymous case only its reporter sees who reported, rated or cancelled it."""
     rows = db.session.execute(
         sa.select(CaseLog, User.name).outerjoin(User, User.id == CaseLog.actor_id)
         .where(CaseLog.case_id == case.id).order_by(CaseLog.seq)).all()
-    return [{"seq": log.seq, "at": log.at, "action": log.action, "actor": name,
-             "actor_role": log.actor_role, "from_state": log.from_state, "to_state": log.to_state,
-             "payload": log.payload} for log, name in rows]
+    entries = []
+    for log, name in rows:
+        hidden = case.anonymous and log.actor_id == case.reporter_id and audience != "reporter"
+        payload = log.payload
+        if audience == "follower":
+            payload = {}
+        elif audience == "reporter" and log.actor_id != case.reporter_id:
+            payload = {k: v for k, v in log.payload.items() if k in PUBLIC_PAYLOAD.get(log.action, ())}
+        entries.append({"seq": log.seq, "at": log.at, "action": log.action,
+                        "actor": None if hidden or audience == "follower" else name,
+                        "actor_role": log.actor_role, "from_state": log.from_state,
+                        "to_state": log.to_state, "payload": payload})
+    return entries
+
+
+def _rows(model, case: Case, order):
+    return db.session.scalars(sa.select(model).where(model.case_id == case.id).order_by(order)).all()
 
 
 def detail(viewer, case_id: int) -> CaseView:
     case = access.get_visible(viewer, Case, case_id)
     relations = access.case_relations(viewer, case)
-    handles = bool(relations & HANDLERS) or viewer.is_platform_admin
-    # Supporters follow progress; they see no one's identity and no internal notes.
-    outsider = not handles and "reporter" not in relations
-    show_reporter = not case.anonymous or "reporter" in relations
-    reporter = _person(db.session.get(User, case.reporter_id), handles) if (
-        case.reporter_id and show_reporter and not outsider) else None
-    supporters = [] if outsider else [
-        _person(u, handles) for u in db.session.scalars(
+    took_part = any(s.department_id in viewer.department_ids() for s in case.summonses)
+    handles = bool(relations & HANDLERS) or took_part or viewer.is_platform_admin
+    audience = "handler" if handles else "reporter" if "reporter" in relations else "follower"
+    view = CaseView(case=case, state_label=CASE_FLOW.state(case.state).label, reporter=None,
+                    supporters=[], timeline=_timeline(case, audience), photos=[], summonses=[],
+                    deadlines=[], actions=case_actions.available(viewer, case, relations),
+                    relations=sorted(relations))
+    if audience == "follower":
+        return view
+    view.description, view.address, view.attributes = case.description, case.address, case.attributes
+    view.lng, view.lat = case.lng, case.lat
+    if case.reporter_id and (not case.anonymous or audience == "reporter"):
+        view.reporter = _person(db.session.get(User, case.reporter_id), handles)
+    if handles:  # supporters are strangers to the reporter: a count is enough there
+        view.supporters = [_person(u, True) for u in db.session.scalars(
             sa.select(User).join(CaseSupport, CaseSupport.user_id == User.id)
             .where(CaseSupport.case_id == case.id).order_by(CaseSupport.created_at))]
-    timeline = _timeline(case)
-    if outsider:
-        timeline = [{**t, "actor": None, "payload": {}} for t in timeline]
-    return CaseView(
-        case=case, state_label=CASE_FLOW.state(case.state).label, reporter=reporter,
-        supporters=supporters, timeline=timeline,
-        photos=db.session.scalars(sa.select(CasePhoto).where(CasePhoto.case_id == case.id)
-                                  .order_by(CasePhoto.id)).all(),
-        summonses=list(case.summonses),
-        deadlines=db.session.scalars(sa.select(Deadline).where(Deadline.case_id == case.id)
-                                     .order_by(Deadline.id)).all(),
-        actions=case_actions.available(viewer, case, relations), relations=sorted(relations))
+    view.photos = _rows(CasePhoto, case, CasePhoto.id)
+    view.summonses = list(case.summonses)
+    view.deadlines = _rows(Deadline, case, Deadline.id)
+    return view
 
 
 def actions(viewer, case_id: int) -> dict:
@@ -98,30 +126,32 @@ def actions(viewer, case_id: int) -> dict:
 QUEUES = ("awaiting_me", "due_soon", "overdue")
 
 
+OWNER_QUEUES = (("community_admin", "community", ("submitted", "community_handling", "awaiting_verification")),
+                ("hub_dispatcher", "township", ("submitted", "accepted", "returned", "parked")),
+                ("county_admin", "county", ("submitted", "accepted", "returned", "parked")))
+
+
 def _awaiting(viewer):
-    """Cases waiting on this viewer's kind of step (approximates `available` in SQL)."""
+    """Cases waiting on this viewer's kind of step: an index-friendly approximation of
+    case_actions.available for inboxes (the case page lists the exact actions)."""
     conditions = []
-    for role, states, level in (("community_admin", ("submitted", "community_handling"), "community"),
-                                ("hub_dispatcher", ("submitted", "accepted", "returned", "parked"), "township"),
-                                ("county_admin", ("submitted", "accepted", "returned", "parked"), "county")):
+    for role, level, states in OWNER_QUEUES:
         paths = viewer.paths((role,))
         if paths:
-            conditions.append(sa.and_(Case.level == level, Case.state.in_(states),
-                                      access.under_any(Case.region_path, paths)))
-    hubs = viewer.paths(("hub_dispatcher", "county_admin"))
-    if hubs:
-        conditions.append(sa.and_(Case.extension_pending.is_not(None),
-                                  access.under_any(Case.region_path, hubs)))
+            area = access.under_any(Case.region_path, paths)
+            conditions.append(sa.and_(Case.level == level, area, sa.or_(
+                Case.state.in_(states),
+                sa.and_(Case.state == "in_progress", Case.extension_pending.is_not(None)))))
     grids = viewer.paths(("grid_worker",))
     if grids:
         conditions.append(sa.and_(Case.state == "awaiting_verification",
                                   access.under_any(Case.region_path, grids)))
     departments = viewer.department_ids()
     if departments:
-        conditions.append(sa.select(Summons.id).where(
+        conditions.append(sa.and_(Case.state.in_(("dispatched", "in_progress")), sa.select(Summons.id).where(
             Summons.case_id == Case.id, Summons.department_id.in_(departments),
             sa.or_(Summons.status == "summoned",
-                   sa.and_(Summons.role == "lead", Case.state == "in_progress"))).exists())
+                   sa.and_(Summons.role == "lead", Case.state == "in_progress"))).exists()))
     conditions.append(sa.and_(Case.reporter_id == viewer.user_id, Case.state == "awaiting_rating"))
     return sa.or_(*conditions)
 
@@ -133,7 +163,8 @@ def _deadline_due(before):
 
 def search(viewer, filters: dict):
     """A select of visible cases by queue, state, category, grid, department, text."""
-    query = access.visible(viewer, Case).order_by(Case.id.desc())
+    query = access.visible(viewer, Case).options(selectinload(Case.category), selectinload(Case.region)) \
+        .order_by(Case.id.desc())
     now = clock.now()
     queue = filters.get("queue")
     if queue == "awaiting_me":
@@ -152,7 +183,7 @@ def search(viewer, filters: dict):
     if filters.get("state"):
         query = query.where(Case.state == filters["state"])
     if filters.get("open"):
-        query = query.where(Case.state.in_(OPEN_STATES))
+        query = query.where(Case.state.in_(LIVE))
     if filters.get("category_id"):
         category = filters["category_id"]
         query = query.where(Case.category_id.in_(

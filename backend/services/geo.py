@@ -5,6 +5,7 @@ tree changes (services.cache: a change made through another worker shows within 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import shapely
@@ -18,7 +19,15 @@ from backend.services import coords
 from backend.services.cache import StampedCache
 from backend.services.errors import Invalid
 
+METRES_PER_DEGREE = 111_320.0
 DEPTH = {"county": 0, "township": 1, "community": 2, "grid": 3}
+
+
+def distance_m(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
+    """Metres between two nearby points (equirectangular: exact enough within a county)."""
+    dlat = (lat2 - lat1) * METRES_PER_DEGREE
+    dlng = (lng2 - lng1) * METRES_PER_DEGREE * math.cos(math.radians((lat1 + lat2) / 2))
+    return math.hypot(dlat, dlng)
 
 
 @dataclass(frozen=True)

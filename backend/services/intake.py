@@ -8,16 +8,16 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from backend.extensions import db
 from backend.models import ApiClient, Case, CaseSupport, Category, Region
 from backend.models.types import utcnow
 from backend.services import (attributes, caselog, catalogue, content_check, deadlines, geo,
                               idempotency, outbox, photos)
-from backend.services.errors import Invalid, NotFound
-from workflows.case_flow import CASE_FLOW, LEVEL_PARTIES
+from backend.services.errors import Invalid, NotAuthenticated, NotFound
+from workflows.case_flow import CASE_FLOW, LEVEL_PARTIES, LIVE
 
-METRES_PER_DEGREE = 111_320.0
 
 
 def _attributes(category: Category, values: dict | None) -> dict:
@@ -39,7 +39,7 @@ def create_case(*, category: Category, body: dict, located, reporter_id: int | N
     triage clock."""
     region = _region(located)
     case = Case(category_id=category.id, urgency=category.urgency, description=body["description"],
-                address=body.get("address"), attributes=_attributes(category, body.get("attributes")),
+                address=body.get("address"), attributes=body["attributes"],
                 lng=located.lng, lat=located.lat, region_id=region.id,
                 grid_id=region.id if region.level == "grid" else None, region_path=region.path,
                 reporter_id=reporter_id, reporter_kind=reporter_kind, channel=channel,
@@ -69,17 +69,29 @@ def submit_from_phone(viewer, user, wechat, body: dict) -> tuple[Case, bool]:
     if replayed is not None:
         return replayed, False
     category = catalogue.leaf(body["category_id"])
+    clean = {**body, "attributes": _attributes(category, body.get("attributes"))}
     located = geo.locate(body["lng"], body["lat"], body["coord_system"])
     attached = photos.owned(user.id, body.get("photo_ids", []))
     patrol = "grid_worker" in viewer.roles
+    # Last of the checks: WeChat's quota and time are spent only on a report that is
+    # otherwise ready to file.
     check = content_check.verdict(wechat, user.openid, "\n".join(filter(None, [
         body["description"], body.get("address")])))
-    case, entry = create_case(category=category, body=body, located=located, reporter_id=user.id,
-                              reporter_kind="grid_worker" if patrol else "resident",
-                              channel="patrol" if patrol else "mini_program", check=check,
-                              client_id=body["client_id"])
-    photos.attach(case.id, attached, "report", user.id, entry.id)
-    idempotency.remember(owner, body["client_id"], body, 201, {"case_id": case.id})
+    try:
+        with db.session.begin_nested():
+            case, entry = create_case(category=category, body=clean, located=located,
+                                      reporter_id=user.id,
+                                      reporter_kind="grid_worker" if patrol else "resident",
+                                      channel="patrol" if patrol else "mini_program", check=check,
+                                      client_id=body["client_id"])
+            photos.attach(case.id, attached, "report", user.id, entry.id)
+            idempotency.remember(owner, body["client_id"], body, 201, {"case_id": case.id})
+    except IntegrityError:
+        # The phone's retry raced its first request, which committed first: its answer.
+        replayed = _replayed(owner, body)
+        if replayed is None:
+            raise
+        return replayed, False
     return case, True
 
 
@@ -88,7 +100,7 @@ def submit_from_machine(api_key_hash: str, body: dict) -> tuple[Case, bool]:
     client = db.session.scalar(sa.select(ApiClient).where(ApiClient.key_hash == api_key_hash,
                                                           ApiClient.active))
     if client is None:
-        raise NotFound("unknown API key")
+        raise NotAuthenticated("unknown or retired API key", code="invalid_api_key")
     owner = f"client:{client.id}"
     replayed = _replayed(owner, body)
     if replayed is not None:
@@ -98,6 +110,7 @@ def submit_from_machine(api_key_hash: str, body: dict) -> tuple[Case, bool]:
     if not _region(located).path.startswith(db.session.get(Region, client.region_id).path):
         raise Invalid("the location is outside the area this client reports for",
                       fields={"location": ["outside the client's area"]})
+    body = {**body, "attributes": _attributes(category, body.get("attributes"))}
     case, _ = create_case(category=category, body=body, located=located, reporter_id=None,
                           reporter_kind=client.kind, channel=client.kind, check="passed",
                           api_client_id=client.id, client_id=body["client_id"])
@@ -106,12 +119,6 @@ def submit_from_machine(api_key_hash: str, body: dict) -> tuple[Case, bool]:
 
 
 # --- similar cases and support ----------------------------------------------------------
-
-def distance_m(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
-    dlat = (lat2 - lat1) * METRES_PER_DEGREE
-    dlng = (lng2 - lng1) * METRES_PER_DEGREE * math.cos(math.radians((lat1 + lat2) / 2))
-    return math.hypot(dlat, dlng)
-
 
 @dataclass(frozen=True)
 class Nearby:
@@ -127,30 +134,30 @@ def similar(category_id: int, lng: float, lat: float, coord_system: str) -> list
     """Open cases of the category near the point, nearest first (no personal details)."""
     radius = current_app.config["SIMILAR_RADIUS_M"]
     located = geo.locate(lng, lat, coord_system)
-    dlat = radius / METRES_PER_DEGREE
-    dlng = radius / (METRES_PER_DEGREE * math.cos(math.radians(located.lat)))
+    dlat = radius / geo.METRES_PER_DEGREE
+    dlng = radius / (geo.METRES_PER_DEGREE * math.cos(math.radians(located.lat)))
     since = utcnow() - timedelta(days=current_app.config["SIMILAR_WINDOW_DAYS"])
+    # Anonymous reports, and text content security has not cleared, are never offered.
     rows = db.session.scalars(sa.select(Case).where(
-        Case.category_id == category_id, Case.state.in_(CASE_FLOW_OPEN), Case.created_at >= since,
+        Case.category_id == category_id, Case.state.in_(LIVE), Case.created_at >= since,
+        ~Case.anonymous, Case.content_check == "passed",
         Case.lat.between(located.lat - dlat, located.lat + dlat),
         Case.lng.between(located.lng - dlng, located.lng + dlng))).all()
-    near = sorted(((distance_m(located.lng, located.lat, c.lng, c.lat), c) for c in rows),
+    near = sorted(((geo.distance_m(located.lng, located.lat, c.lng, c.lat), c) for c in rows),
                   key=lambda pair: pair[0])
-    return [Nearby(c.id, c.category.name, c.state, c.created_at, c.support_count, round(d))
+    # Distances to the nearest 10 m: enough to recognise, too coarse to triangulate.
+    return [Nearby(c.id, c.category.name, c.state, c.created_at, c.support_count, round(d, -1))
             for d, c in near if d <= radius][:20]
-
-
-CASE_FLOW_OPEN = tuple(s.name for s in CASE_FLOW.states if not s.terminal)
 
 
 def support(user_id: int, case_id: int, lng: float, lat: float, coord_system: str) -> Case:
     """Follow a similar open case near where one stands; idempotent. Asking for the
     position keeps strangers from walking the case ids."""
     case = db.session.get(Case, case_id)
-    if case is None or case.state not in CASE_FLOW_OPEN:
+    if case is None or case.state not in LIVE or case.anonymous or case.content_check != "passed":
         raise NotFound(f"case {case_id} not found")
     located = geo.locate(lng, lat, coord_system)
-    if distance_m(located.lng, located.lat, case.lng, case.lat) > current_app.config["SIMILAR_RADIUS_M"]:
+    if geo.distance_m(located.lng, located.lat, case.lng, case.lat) > current_app.config["SIMILAR_RADIUS_M"]:
         raise NotFound(f"case {case_id} not found")
     if case.reporter_id == user_id or db.session.get(CaseSupport, (case.id, user_id)):
         return case

@@ -138,8 +138,13 @@ class CaseSummarySchema(ma.Schema):
 
 
 class CaseDetailSchema(CaseSummarySchema):
+    """Followers (supporters) get description, address, place, attributes, photos, summonses
+    and deadlines empty: the public view."""
+    description = ma.fields.String(allow_none=True)
+    lng = ma.fields.Float(allow_none=True)
+    lat = ma.fields.Float(allow_none=True)
     state_label = ma.fields.String()
-    attributes = ma.fields.Dict()
+    attributes = ma.fields.Dict(allow_none=True)
     anonymous = ma.fields.Boolean()
     reporter = ma.fields.Nested(PersonRefSchema, allow_none=True)
     supporters = ma.fields.List(ma.fields.Nested(PersonRefSchema))

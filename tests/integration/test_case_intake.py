@@ -128,11 +128,11 @@ def test_machines_report_with_an_api_key(client, as_user):
     assert client.post("/api/console/intake/cases", json=payload,
                        headers={"X-Api-Key": key}).json["id"] == response.json["id"]
     assert client.post("/api/console/intake/cases", json=payload,
-                       headers={"X-Api-Key": "sbk_wrong"}).status_code == 404
+                       headers={"X-Api-Key": "sbk_wrong"}).status_code == 401
     assert client.post("/api/console/intake/cases", json=payload).status_code == 401
     admin.delete(f"/api/console/api-clients/{created.json['client']['id']}")
     assert client.post("/api/console/intake/cases", json={**payload, "client_id": "sensor-0002-abc"},
-                       headers={"X-Api-Key": key}).status_code == 404
+                       headers={"X-Api-Key": key}).status_code == 401
 
 
 def test_stale_versions_and_racing_departments(as_user):

@@ -139,7 +139,9 @@ def test_community_handles_small_things(people):
     act(people.community, case["id"], "assign", assignee_id=user_id("demo-grid-worker-1"))
     act(people.community, case["id"], "assign", expect=422, assignee_id=user_id("demo-grid-worker-2"))
     act(people.gw, case["id"], "submit_result", note="已清理", photo_ids=[upload(people.gw)])
-    act(people.gw, case["id"], "verify_pass", photo_ids=[upload(people.gw)])
+    refused = act(people.gw, case["id"], "verify_pass", expect=409, photo_ids=[upload(people.gw)])
+    assert refused["error"]["code"] == "guard"   # nobody verifies their own work
+    act(people.community, case["id"], "verify_pass", photo_ids=[upload(people.community)])
     assert act(people.resident, case["id"], "rate", rating="basically_satisfied")["state"] == "closed"
 
 
