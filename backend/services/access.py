@@ -219,17 +219,23 @@ def _unstaffed(role: str, path: str) -> bool:
                              .where(Grant.role == role, Region.path == path).limit(1)) is None
 
 
-def _fallbacks(case: Case, relations: set[str]) -> set[str]:
-    """属地兜底: where a level has nobody to act, the level above acts in its place — the hub
-    for a community without an admin, the county for a township without a hub, the
-    community admin for verification in a grid without a grid worker."""
+# Who owns each level, nearest first: if the nearer ones are unstaffed, the next acts (属地兜底).
+OWNER_CHAIN = {"community": (("community_admin", 3), ("hub_dispatcher", 2), ("county_admin", 1)),
+               "township": (("hub_dispatcher", 2), ("county_admin", 1)), "county": (("county_admin", 1),)}
+LEVEL_OWNER_RELATION = {"community": "community_admin_of_community", "township": "hub_of_township",
+                        "county": "county_admin"}
+
+
+def _fallbacks(viewer: Viewer, case: Case, relations: set[str]) -> set[str]:
+    """属地兜底: where a level has nobody to act, the nearest staffed level above acts in its
+    place (a hub for a village without its admin, the county for a township without a hub);
+    a community admin verifies in a grid without a grid worker."""
     extra = set()
-    if (case.level == "community" and "hub_of_township" in relations
-            and _unstaffed("community_admin", _prefix(case, 3))):
-        extra.add("community_admin_of_community")
-    if (case.level == "township" and "county_admin" in relations
-            and _unstaffed("hub_dispatcher", _prefix(case, 2))):
-        extra.add("hub_of_township")
+    for position, (role, depth) in enumerate(OWNER_CHAIN[case.level]):
+        if position and any(_prefix(case, depth).startswith(p) for p in viewer.paths((role,))):
+            if all(_unstaffed(r, _prefix(case, d)) for r, d in OWNER_CHAIN[case.level][:position]):
+                extra.add(LEVEL_OWNER_RELATION[case.level])
+            break
     if ("grid_worker_of_grid" not in relations and "community_admin_of_community" in relations | extra
             and (case.grid_id is None or _unstaffed("grid_worker", case.region_path))):
         extra.add("grid_worker_of_grid")
@@ -251,7 +257,7 @@ def case_relations(viewer: Viewer, case: Case) -> frozenset[str]:
         if summons.department_id in staffed and summons.status in SUMMONS_ACTIVE:
             relations.add("summoned_staff")
             relations.add("lead_staff" if summons.role == "lead" else "co_staff")
-    return frozenset(relations | _fallbacks(case, relations))
+    return frozenset(relations | _fallbacks(viewer, case, relations))
 
 
 VISIBILITY = {Region: region_filter, Department: department_filter, Grant: grant_filter,

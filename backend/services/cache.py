@@ -1,24 +1,35 @@
 """Per-process caches of reference data (the region index, the calendar, the catalogue)
-that other processes may change: a cheap stamp query says whether to rebuild, asked at
-most once a second, so a change made through another worker shows within a second."""
+that any process may change.
+
+Every change bumps the data's counter (reference_version) in the same transaction. A
+process compares its cached counter with the database's at most once a second, so a
+change made through another worker shows within a second; the writer's own process drops
+its copy at once. A rolled-back bump drops the copy too: the next read rebuilds."""
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
 
+import sqlalchemy as sa
+
 from backend.extensions import db
+from backend.models.versions import ReferenceVersion
 
 CHECK_EVERY_SECONDS = 1.0
-_ALL: list["StampedCache"] = []
+_BY_NAME: dict[str, "StampedCache"] = {}
 
 
 class StampedCache:
-    def __init__(self, stamp: Callable[[], tuple], build: Callable[[], object]):
-        self._stamp, self._build = stamp, build
+    def __init__(self, name: str, build: Callable[[], object]):
+        self.name, self._build = name, build
         self._lock = threading.Lock()
-        self._entries: dict[str, tuple[tuple, float, object]] = {}  # per database URL
-        _ALL.append(self)
+        self._entries: dict[str, tuple[int, float, object]] = {}  # per database URL
+        _BY_NAME[name] = self
+
+    def _version(self) -> int:
+        return db.session.scalar(sa.select(ReferenceVersion.version)
+                                 .where(ReferenceVersion.name == self.name)) or 0
 
     def get(self):
         key = str(db.engine.url)
@@ -26,23 +37,37 @@ class StampedCache:
         now = time.monotonic()
         if entry and now - entry[1] < CHECK_EVERY_SECONDS:
             return entry[2]
-        stamp = tuple(self._stamp())
-        if entry and entry[0] == stamp:
-            with self._lock:
-                self._entries[key] = (stamp, now, entry[2])
-            return entry[2]
-        value = self._build()
+        version = self._version()
+        value = entry[2] if entry and entry[0] == version else self._build()
         with self._lock:
-            self._entries[key] = (stamp, now, value)
+            self._entries[key] = (version, now, value)
         return value
 
     def clear(self) -> None:
-        """Forget what is cached: the writer calls it, so its own process sees a change at once."""
         with self._lock:
             self._entries.clear()
 
 
+def bump(name: str) -> None:
+    """Count a change of reference data, in the caller's transaction."""
+    db.session.execute(sa.update(ReferenceVersion).where(ReferenceVersion.name == name)
+                       .values(version=ReferenceVersion.version + 1))
+    db.session.info.setdefault("bumped_caches", set()).add(name)
+    _BY_NAME[name].clear()
+
+
+@sa.event.listens_for(sa.orm.Session, "after_rollback")
+def _drop_rolled_back(session) -> None:
+    for name in session.info.pop("bumped_caches", ()):
+        _BY_NAME[name].clear()
+
+
+@sa.event.listens_for(sa.orm.Session, "after_commit")
+def _forget_bumps(session) -> None:
+    session.info.pop("bumped_caches", None)
+
+
 def clear_all() -> None:
     """Forget every cache (a test that rolled its changes back)."""
-    for cache in _ALL:
+    for cache in _BY_NAME.values():
         cache.clear()

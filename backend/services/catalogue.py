@@ -12,6 +12,7 @@ from backend.extensions import db
 from backend.models import CalendarDay, Category, Department, UrgencyClass
 from backend.models.catalogue import STAGES
 from backend.services import access, attributes, audit
+from backend.services import cache
 from backend.services.cache import StampedCache
 from backend.services.errors import Invalid, NotFound
 from workflows.calendar import Limit, WorkCalendar
@@ -54,8 +55,11 @@ def _load_categories(rows, parent: Category | None, inherited: dict) -> int:
 
 def load_catalogue(path: Path = CONFIG / "catalogue.json") -> dict:
     data = json.loads(path.read_text(encoding="utf-8"))
-    return {"urgency classes": _load_urgency(data["urgency_classes"]),
-            "categories": _load_categories(data["categories"], None, {})}
+    counts = {"urgency classes": _load_urgency(data["urgency_classes"]),
+              "categories": _load_categories(data["categories"], None, {})}
+    if any(counts.values()):
+        cache.bump("catalogue")
+    return counts
 
 
 def load_calendar(path: Path = CONFIG / "calendar.json") -> int:
@@ -69,15 +73,12 @@ def load_calendar(path: Path = CONFIG / "calendar.json") -> int:
                     db.session.add(CalendarDay(day=day, kind=kind))
                     added += 1
     db.session.flush()
+    if added:
+        cache.bump("calendar")
     return added
 
 
 # --- reading -----------------------------------------------------------------------------
-
-def _calendar_stamp() -> tuple:
-    return db.session.execute(sa.select(sa.func.count(), sa.func.max(CalendarDay.day),
-                                        sa.func.min(CalendarDay.day))).one()
-
 
 def _build_calendar() -> WorkCalendar:
     rows = db.session.execute(sa.select(CalendarDay.day, CalendarDay.kind)).all()
@@ -85,7 +86,7 @@ def _build_calendar() -> WorkCalendar:
                         makeup_workdays={d for d, k in rows if k == "makeup_workday"})
 
 
-_calendar = StampedCache(_calendar_stamp, _build_calendar)
+_calendar = StampedCache("calendar", _build_calendar)
 
 
 def work_calendar() -> WorkCalendar:
@@ -107,13 +108,6 @@ class Entry:
     limits: dict  # urgency class -> stage -> Limit
 
 
-def _catalogue_stamp() -> tuple:
-    # Urgency classes are loaded with the catalogue and not edited apart from it.
-    return db.session.execute(sa.select(sa.func.count(Category.id), sa.func.max(Category.updated_at),
-                                        sa.select(sa.func.count()).select_from(UrgencyClass)
-                                        .scalar_subquery())).one()
-
-
 def _build_entries() -> dict[int, Entry]:
     classes = {u.code: u.limits for u in db.session.scalars(sa.select(UrgencyClass))}
     rows = db.session.scalars(sa.select(Category)).all()
@@ -133,7 +127,7 @@ def _build_entries() -> dict[int, Entry]:
     return entries
 
 
-_entries = StampedCache(_catalogue_stamp, _build_entries)
+_entries = StampedCache("catalogue", _build_entries)
 
 
 def limits_for(category_id: int, urgency: str) -> dict[str, Limit]:
@@ -215,7 +209,7 @@ def update(viewer, category_id: int, data: dict) -> Category:
         if key in data:
             setattr(category, key, data[key])
     db.session.flush()
-    _entries.clear()
+    cache.bump("catalogue")
     if snapshot(category) != before:
         audit.record(viewer.user_id, "category.update", category, before, snapshot(category),
                      scope_path)
@@ -247,7 +241,7 @@ def set_day(viewer, raw: str, data: dict) -> CalendarDay:
     else:
         row.kind, row.note = data["kind"], data.get("note")
     db.session.flush()
-    _calendar.clear()
+    cache.bump("calendar")
     _audit_day(viewer, "calendar.set", row, before, {"kind": row.kind, "note": row.note}, scope_path)
     return row
 
@@ -260,7 +254,7 @@ def clear_day(viewer, raw: str) -> None:
     _audit_day(viewer, "calendar.clear", row, {"kind": row.kind, "note": row.note}, None, scope_path)
     db.session.delete(row)
     db.session.flush()
-    _calendar.clear()
+    cache.bump("calendar")
 
 
 def _audit_day(viewer, action, row, before, after, scope_path):

@@ -16,6 +16,7 @@ from shapely.strtree import STRtree
 from backend.extensions import db
 from backend.models import Region
 from backend.services import coords
+from backend.services import cache
 from backend.services.cache import StampedCache
 from backend.services.errors import Invalid
 
@@ -66,17 +67,13 @@ class RegionIndex:
                 if self.levels[i] == level and self.ids[i] not in exclude_ids]
 
 
-def _stamp() -> tuple:
-    return db.session.execute(sa.select(sa.func.count(Region.id), sa.func.max(Region.updated_at))).one()
-
-
 def _build() -> RegionIndex:
     return RegionIndex(db.session.execute(
         sa.select(Region.id, Region.level, Region.code, Region.geometry)
         .where(Region.geometry.is_not(None))).all())
 
 
-_index = StampedCache(_stamp, _build)
+_index = StampedCache("regions", _build)
 
 
 def region_index() -> RegionIndex:
@@ -84,8 +81,8 @@ def region_index() -> RegionIndex:
 
 
 def regions_changed() -> None:
-    """Called by whoever changes the tree, so this process sees it at once."""
-    _index.clear()
+    """Called by whoever changes the tree, in their transaction."""
+    cache.bump("regions")
 
 
 def locate(lng: float, lat: float, coord_system: str) -> Located:
