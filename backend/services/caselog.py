@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Case, CaseLog
+from backend.services import clock
 
 
 def append(case: Case, action: str, actor_id: int | None, actor_role: str, from_state: str | None,
@@ -14,7 +15,7 @@ def append(case: Case, action: str, actor_id: int | None, actor_role: str, from_
     seq = 1 if from_state is None else (db.session.scalar(
         sa.select(sa.func.max(CaseLog.seq)).where(CaseLog.case_id == case.id)) or 0) + 1
     row = CaseLog(case_id=case.id, seq=seq, action=action, actor_id=actor_id, actor_role=actor_role,
-                  from_state=from_state, to_state=to_state, payload=payload)
+                  from_state=from_state, to_state=to_state, payload=payload, at=clock.now())
     db.session.add(row)
     db.session.flush()
     return row

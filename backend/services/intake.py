@@ -2,6 +2,7 @@
 systems (API keys); similar open cases nearby; support (我也遇到) instead of a duplicate."""
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,11 +13,12 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.extensions import db
 from backend.models import ApiClient, Case, CaseSupport, Category, Region
-from backend.models.types import utcnow
-from backend.services import (attributes, caselog, catalogue, content_check, deadlines, geo,
-                              idempotency, outbox, photos)
+from backend.services import (attributes, caselog, catalogue, clock, content_check, deadlines,
+                              geo, idempotency, outbox, photos)
 from backend.services.errors import Invalid, NotAuthenticated, NotFound
 from workflows.case_flow import CASE_FLOW, LEVEL_PARTIES, LIVE
+
+log = logging.getLogger("shaobao.cases")
 
 
 
@@ -45,13 +47,15 @@ def create_case(*, category: Category, body: dict, located, reporter_id: int | N
                 reporter_id=reporter_id, reporter_kind=reporter_kind, channel=channel,
                 api_client_id=api_client_id, anonymous=body.get("anonymous", False),
                 client_id=client_id, state=CASE_FLOW.initial, level=category.level,
-                content_check=check)
+                content_check=check, created_at=clock.now(), updated_at=clock.now())
     db.session.add(case)
     db.session.flush()
     entry = caselog.append(case, "submit", reporter_id, reporter_kind, None, case.state,
                            {"category": category.code, "channel": channel})
     deadlines.start(case, "triage", LEVEL_PARTIES[case.level], fresh=True)
     outbox.notify(case, LEVEL_PARTIES[case.level], "new_case")
+    log.info("case created case=%s category=%s channel=%s region=%s", case.id, category.code,
+             channel, region.code)
     return case, entry
 
 
@@ -136,7 +140,7 @@ def similar(category_id: int, lng: float, lat: float, coord_system: str) -> list
     located = geo.locate(lng, lat, coord_system)
     dlat = radius / geo.METRES_PER_DEGREE
     dlng = radius / (geo.METRES_PER_DEGREE * math.cos(math.radians(located.lat)))
-    since = utcnow() - timedelta(days=current_app.config["SIMILAR_WINDOW_DAYS"])
+    since = clock.now() - timedelta(days=current_app.config["SIMILAR_WINDOW_DAYS"])
     # Anonymous reports, and text content security has not cleared, are never offered.
     rows = db.session.scalars(sa.select(Case).where(
         Case.category_id == category_id, Case.state.in_(LIVE), Case.created_at >= since,

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import User
-from backend.services import auth, cache
+from backend.services import auth, cache, content_check
 
 
 @pytest.fixture()
@@ -31,6 +31,7 @@ def ctx(app):
             outer.rollback()
             connection.close()
             cache.clear_all()  # what the test wrote is gone: so is what was built from it
+            content_check.reset_back_off()
 
 
 @pytest.fixture()

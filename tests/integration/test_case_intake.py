@@ -171,3 +171,11 @@ def test_wrong_state_wrong_actor_and_unknown_action(as_user):
     response = other_hub.post(f"/api/mp/cases/{case['id']}/actions/whistle",
                               json={"version": 1, "payload": {"lead_department_id": 1}})
     assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
+
+
+def test_after_wechat_fails_reports_skip_the_check_for_a_while(resident, sim_control):
+    sim_control("POST", "/sim/faults", {"path": "/wxa/msg_sec_check", "mode": "busy", "count": 1})
+    assert report(resident)["content_check"] == "pending"
+    calls = sim_control("GET", "/sim/calls")["calls"].get("/wxa/msg_sec_check", 0)
+    assert report(resident)["content_check"] == "pending"   # WeChat is not asked again yet
+    assert sim_control("GET", "/sim/calls")["calls"].get("/wxa/msg_sec_check", 0) == calls

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Case, Summons
+from backend.services import content_check
 from tests.integration.case_helpers import (IN_G1, IN_G2, act, category_id, department_id, report,
                                             upload)
 
@@ -48,6 +49,7 @@ def test_similar_never_offers_anonymous_or_unchecked_cases(p, sim_control):
     anonymous = report(p.resident, anonymous=True)["id"]
     sim_control("POST", "/sim/faults", {"path": "/wxa/msg_sec_check", "mode": "busy", "count": 1})
     unchecked = report(p.resident)["id"]
+    content_check.reset_back_off()   # WeChat is back
     plain = report(p.resident)["id"]
     near = p.neighbour.get(f"/api/mp/cases/similar?category_id={category_id('T06-02')}"
                            f"&lng={NEAR['lng']}&lat={NEAR['lat']}&coord_system=gcj02").json
