@@ -208,7 +208,7 @@ AREA_RELATIONS = (("grid_worker", "grid_worker_of_grid"),
                   ("hub_dispatcher", "hub_of_township"), ("county_admin", "county_admin"))
 
 
-def _prefix(case: Case, depth: int) -> str:
+def case_ancestor_path(case: Case, depth: int) -> str:
     """The path of the case's ancestor at depth (1 county, 2 township, 3 community)."""
     return "/" + "/".join(case.region_path.strip("/").split("/")[:depth]) + "/"
 
@@ -232,8 +232,8 @@ def _fallbacks(viewer: Viewer, case: Case, relations: set[str]) -> set[str]:
     a community admin verifies in a grid without a grid worker."""
     extra = set()
     for position, (role, depth) in enumerate(OWNER_CHAIN[case.level]):
-        if position and any(_prefix(case, depth).startswith(p) for p in viewer.paths((role,))):
-            if all(_unstaffed(r, _prefix(case, d)) for r, d in OWNER_CHAIN[case.level][:position]):
+        if position and any(case_ancestor_path(case, depth).startswith(p) for p in viewer.paths((role,))):
+            if all(_unstaffed(r, case_ancestor_path(case, d)) for r, d in OWNER_CHAIN[case.level][:position]):
                 extra.add(LEVEL_OWNER_RELATION[case.level])
             break
     if ("grid_worker_of_grid" not in relations and "community_admin_of_community" in relations | extra

@@ -86,17 +86,12 @@ def _check_merge(viewer, case: Case, payload: dict) -> None:
         raise Invalid("merge into another live case you can see", fields={"into_case_id": ["not mergeable"]})
 
 
-def community_path(case: Case) -> str:
-    """The case's community subtree: county, township, community ids of its path."""
-    return "/" + "/".join(case.region_path.strip("/").split("/")[:3]) + "/"
-
-
 def _check_assignee(case: Case, payload: dict) -> None:
     if payload.get("assignee_id") is None:
         return
     staff = db.session.scalars(sa.select(Grant).where(
         Grant.user_id == payload["assignee_id"], Grant.role.in_(("grid_worker", "community_admin")))).all()
-    if not any((access.grant_path(g) or "").startswith(community_path(case)) for g in staff):
+    if not any((access.grant_path(g) or "").startswith(access.case_ancestor_path(case, 3)) for g in staff):
         raise Invalid("assign to a grid worker or staff of this community",
                       fields={"assignee_id": ["not staff here"]})
 
