@@ -1,9 +1,11 @@
 """Photo intake: verify an upload, read its EXIF time and place, keep only the pixels.
 
 Phone photos carry the reporter's position, device and sometimes name in their metadata. A
-case photo is shown to hubs, departments and, for public cases, to everyone, so every output
-is re-encoded from pixels alone; the time and place are returned as data for the caller to
-keep with the case, never inside a file.
+case photo is shown to hubs, departments and, for public cases, to everyone, so no output keeps
+any of it: renditions are re-encoded from pixels alone, and the original is too, except an
+upright JPEG, which keeps its own compressed data with every metadata segment cut out
+(jpeg_segments). The time and place are returned as data for the caller to keep with the
+case, never inside a file.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from io import BytesIO
 from zoneinfo import ZoneInfo
 
 from PIL import ExifTags, Image, ImageFile, UnidentifiedImageError
+
+from backend.media import jpeg_segments
 
 FORMATS = ("JPEG", "PNG", "WEBP")
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
@@ -100,6 +104,8 @@ def ingest(data: bytes, *, max_pixels: int = 40_000_000) -> Processed:
     _verify(data, max_pixels)
     image = _open(data, max_pixels)
     fmt = "JPEG" if image.format == "MPO" else image.format
+    if fmt == "JPEG" and (fast := _upright_jpeg(data, image, max_pixels)) is not None:
+        return fast
     _load(image)  # before reading EXIF: PNG's getexif() loads, and would swallow the error
     exif = _exif(image)
     image = _upright(image, exif)
@@ -118,6 +124,48 @@ def ingest(data: bytes, *, max_pixels: int = 40_000_000) -> Processed:
         display=display,
         thumbnail=thumbnail,
     )
+
+
+def _upright_jpeg(data: bytes, image: ImageFile.ImageFile, max_pixels: int) -> Processed | None:
+    """The usual phone upload, an upright JPEG, kept as sent minus its metadata; else None.
+
+    Re-encoding would cost a full decode and encode and a second generation of JPEG loss;
+    only a picture needing no turn can be stored as its own entropy-coded data.
+    """
+    exif = _exif(image)  # read from the APP1 segment at open, before anything is decoded
+    if exif.get(ExifTags.Base.Orientation) not in (None, 1):
+        return None
+    original = jpeg_segments.strip(data)
+    if original is None:
+        return None  # a structure the parser does not vouch for: the full path decides
+    try:
+        # Decoding what is stored, not the upload, proves the stripped file is whole.
+        display, thumbnail = _draft_renditions(original, max_pixels)
+    except PhotoRejected:
+        return None  # the full path gives the same verdict as for any other upload
+    return Processed(
+        sha256=hashlib.sha256(original).hexdigest(),
+        width=image.width,
+        height=image.height,
+        format="JPEG",
+        taken_at=taken_at(exif),
+        gps=gps(exif),
+        original=original,
+        display=display,
+        thumbnail=thumbnail,
+    )
+
+
+def _draft_renditions(data: bytes, max_pixels: int) -> tuple[bytes, bytes]:
+    """(display, thumbnail) of an upright JPEG, decoded at the smallest DCT scale that will do.
+
+    The entropy decoder still reads every byte at a reduced scale, so a file cut short
+    raises here as it does in a full decode (tested).
+    """
+    image = _open(data, max_pixels)
+    image.draft("RGB", fit(image.size, DISPLAY_SIDE))
+    _load(image)
+    return _renditions_from(image)
 
 
 def renditions(data: bytes, *, max_pixels: int = 40_000_000) -> tuple[bytes, bytes]:

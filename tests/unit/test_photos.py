@@ -12,7 +12,7 @@ import pytest
 from PIL import ExifTags, Image, ImageDraw, ImageOps
 from PIL.TiffImagePlugin import IFDRational
 
-from backend.media import photos
+from backend.media import jpeg_segments, photos
 from backend.media.photos import PhotoRejected, ingest
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
@@ -195,8 +195,9 @@ def test_webp_stays_webp():
 
 
 @pytest.mark.parametrize("image, fmt, mode", [
-    (Image.new("CMYK", (20, 10), (0, 255, 255, 0)), "JPEG", "RGB"),
-    (Image.new("L", (20, 10), 128), "JPEG", "RGB"),
+    # An upright JPEG's original is its own data, so it keeps its mode; only renditions are RGB.
+    (Image.new("CMYK", (20, 10), (0, 255, 255, 0)), "JPEG", "CMYK"),
+    (Image.new("L", (20, 10), 128), "JPEG", "L"),
     (Image.new("P", (20, 10), 3), "PNG", "RGB"),
     (Image.new("LA", (20, 10), (128, 100)), "PNG", "RGBA"),
     (Image.new("1", (20, 10), 1), "PNG", "RGB"),
@@ -384,3 +385,172 @@ def test_the_draft_path_makes_the_same_sizes_and_applies_orientation():
 
 def test_processed_does_not_print_its_bytes():
     assert "original=" not in repr(ingest(encoded(marked())))
+
+
+# Upright JPEGs: the original is the upload's own data without its metadata segments
+
+
+def jpeg_segments_of(data):
+    """(marker, payload) of every segment, entropy-coded data skipped; written apart from the
+    parser under test so that a shared mistake does not pass unseen."""
+    assert data[:2] == b"\xff\xd8"
+    found, pos = [(0xD8, b"")], 2
+    while True:
+        assert data[pos] == 0xFF
+        marker = data[pos + 1]
+        if marker == 0xD9:
+            assert pos + 2 == len(data)  # nothing after EOI
+            return found + [(0xD9, b"")]
+        length = int.from_bytes(data[pos + 2:pos + 4], "big")
+        found.append((marker, data[pos + 4:pos + 2 + length]))
+        pos += 2 + length
+        while marker == 0xDA and not (data[pos] == 0xFF and data[pos + 1] not in (0, *range(0xD0, 0xD8))):
+            pos += 1
+
+
+def identifiers(data):
+    return [(marker, payload[:5]) for marker, payload in jpeg_segments_of(data)
+            if 0xE0 <= marker <= 0xEF or marker == 0xFE]
+
+
+def pixels(data):
+    return reopened(data).tobytes()
+
+
+def noisy(size=(96, 64), mode="RGB"):
+    return Image.effect_noise(size, 50).convert(mode)
+
+
+ALL_METADATA = dict(exif=phone_exif(gps=TAIYUAN, taken="2024:05:01 08:30:00"),
+                    xmp=b"<x:xmpmeta>GPS</x:xmpmeta>", comment=b"138 0013 8000")
+
+
+def test_an_upright_jpeg_keeps_its_pixels_exactly_and_loses_its_metadata():
+    data = encoded(noisy(), quality=92, **ALL_METADATA)
+    result = ingest(data)
+    assert pixels(result.original) == pixels(data)  # not re-encoded: not a pixel changed
+    assert identifiers(result.original) == [(0xE0, b"JFIF\x00")]
+    stored = reopened(result.original)
+    assert "exif" not in stored.info and "xmp" not in stored.info and "comment" not in stored.info
+    assert len(stored.getexif()) == 0
+    assert b"Huawei" not in result.original and b"xmpmeta" not in result.original
+    assert result.sha256 == hashlib.sha256(result.original).hexdigest()
+    # The time and place were read before the segments holding them were cut.
+    assert result.taken_at == datetime(2024, 5, 1, 0, 30, tzinfo=timezone.utc)
+    assert result.gps == pytest.approx((37 + 52 / 60 + 12.5 / 3600, 112.55))
+
+
+@pytest.mark.parametrize("orientation", [None, 1])
+def test_orientation_1_or_none_takes_the_lossless_path(orientation):
+    exif = phone_exif() if orientation else None
+    if exif is None:
+        data = encoded(noisy(), quality=92)
+    else:
+        data = encoded(noisy(), quality=92, exif=exif)
+    assert pixels(ingest(data).original) == pixels(data)
+
+
+def test_a_turned_jpeg_is_still_re_encoded():
+    data = encoded(noisy(), quality=92, exif=phone_exif(orientation=6))
+    result = ingest(data)
+    assert reopened(result.original).size == (64, 96)
+    assert identifiers(result.original) == [(0xE0, b"JFIF\x00")]
+
+
+def test_iptc_other_app_segments_and_a_jfif_thumbnail_are_dropped():
+    data = encoded(noisy(), quality=92)
+    iptc = b"\xff\xed" + (2 + 22).to_bytes(2, "big") + b"Photoshop 3.0\x008BIM\x04\x04\x00\x00"
+    app3 = b"\xff\xe3\x00\x08Meta\x00\x00"
+    jfxx = b"\xff\xe0\x00\x0aJFXX\x00\x10\x00\x00"
+    # A JFIF header with a 1x1 RGB thumbnail: 14 bytes of header, 3 of picture.
+    jfif = b"\xff\xe0\x00\x13JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x01\x01\xff\x00\x00"
+    data = b"\xff\xd8" + jfif + iptc + app3 + jfxx + data[20:]  # data[2:20] is Pillow's JFIF
+    result = ingest(data)
+    assert pixels(result.original) == pixels(data)
+    segments = jpeg_segments_of(result.original)
+    assert [m for m, _ in segments if 0xE0 <= m <= 0xEF] == [0xE0]
+    assert segments[1][1] == b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"  # no thumbnail
+
+
+def test_cmyk_keeps_its_adobe_segment_and_icc_profile():
+    icc = b"\x00" * 128  # kept as bytes; the decoder does not read it
+    data = encoded(Image.new("CMYK", (40, 20), (0, 255, 255, 0)), quality=95, icc_profile=icc,
+                   exif=phone_exif(gps=TAIYUAN))
+    result = ingest(data)
+    assert pixels(result.original) == pixels(data)
+    assert (0xEE, b"Adobe") in identifiers(result.original)
+    assert reopened(result.original).info["icc_profile"] == icc
+    assert near(reopened(result.display).getpixel((5, 5)), RED)
+
+
+@pytest.mark.parametrize("params", [{"progressive": True}, {"restart_marker_blocks": 2},
+                                    {"subsampling": 0}])
+def test_progressive_restart_and_unsubsampled_jpegs_survive_losslessly(params):
+    data = encoded(noisy((200, 120)), quality=90, exif=phone_exif(gps=TAIYUAN), **params)
+    result = ingest(data)
+    assert pixels(result.original) == pixels(data)
+    assert result.gps is not None and "exif" not in reopened(result.original).info
+
+
+def test_fill_bytes_are_skipped_and_what_follows_eoi_is_left_out():
+    plain = encoded(noisy(), quality=92)
+    padded = plain[:20] + b"\xff\xff\xff" + plain[20:-2] + b"\xff\xff\xff\xd9" + b"junk after EOI"
+    assert jpeg_segments.strip(padded) == jpeg_segments.strip(plain) == plain
+    assert ingest(padded).original == plain
+
+
+def test_metadata_alone_does_not_change_the_stored_bytes():
+    picture = noisy()
+    bare, tagged = encoded(picture, quality=92), encoded(picture, quality=92, **ALL_METADATA)
+    assert ingest(bare).original == ingest(tagged).original == bare
+
+
+def test_a_draft_decode_of_a_cut_short_jpeg_still_raises():
+    data = encoded(noisy((400, 300)), quality=92)
+    for cut in (len(data) // 3, len(data) - 200, len(data) - 2):
+        with pytest.raises(PhotoRejected) as refused:
+            photos._draft_renditions(data[:cut], 40_000_000)
+        assert refused.value.reason_code == "truncated"
+        with pytest.raises(PhotoRejected) as refused:
+            ingest(data[:cut])
+        assert refused.value.reason_code == "truncated"
+
+
+def test_a_bomb_jpeg_is_refused_from_its_header():
+    data = bytearray(encoded(Image.new("RGB", (8, 8)), exif=phone_exif()))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5:sof + 9] = struct.pack(">HH", 8000, 8000)  # 64 MP: past ours, under Pillow's
+    with pytest.raises(PhotoRejected) as refused:
+        ingest(bytes(data))
+    assert refused.value.reason_code == "too_large"
+
+
+@pytest.mark.parametrize("damage", [
+    lambda d: d[:-2],                                   # no EOI
+    lambda d: d[:2] + b"\xff\xe1\xff\xff" + d[2:],      # a segment longer than the file
+    lambda d: d[:2] + b"\x00\x00" + d[2:],              # bytes where a marker should be
+    lambda d: d[:2] + b"\xff\xd0" + d[2:],              # a restart marker outside a scan
+    lambda d: d[:2] + b"\xff\xe1\x00\x01" + d[2:],      # a length shorter than itself
+    lambda d: d[:-2] + d[d.index(b"\xff\xc0"):d.index(b"\xff\xc4")] + b"\xff\xd9",  # 2nd frame
+    lambda d: b"\xff\xd8\xff\xd9",                      # no frame, no scan
+])
+def test_the_parser_gives_up_on_what_it_does_not_know(damage):
+    assert jpeg_segments.strip(damage(encoded(noisy()))) is None
+
+
+def test_what_the_parser_gives_up_on_goes_the_full_way():
+    data = encoded(noisy(), quality=92, exif=phone_exif(gps=TAIYUAN))
+    sos = data.index(b"\xff\xda")
+    odd = data[:sos] + b"\x00\x00" + data[sos:]  # libjpeg skips stray bytes; the parser does not
+    assert jpeg_segments.strip(odd) is None
+    result = ingest(odd)
+    assert result.gps is not None and len(reopened(result.original).getexif()) == 0
+    assert identifiers(result.original) == [(0xE0, b"JFIF\x00")]
+
+
+def test_the_lossless_path_makes_the_same_rendition_sizes():
+    result = ingest(encoded(Image.new("RGB", (4000, 3000), BLUE), exif=phone_exif()))
+    assert (result.width, result.height) == (4000, 3000)
+    assert reopened(result.display).size == (1600, 1200)
+    assert reopened(result.thumbnail).size == (320, 240)
+    assert len(reopened(result.display).getexif()) == 0
