@@ -157,6 +157,7 @@ class CasePhoto(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     photo: Mapped[Photo] = relationship()
+    log: Mapped[CaseLog | None] = relationship()
 
 
 class CaseSupport(db.Model):

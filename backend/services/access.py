@@ -12,6 +12,7 @@ Later kinds (cases, orders) plug in by adding a filter to VISIBILITY.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -66,17 +67,22 @@ class Viewer:
         return [s.department_id for s in self.scopes if s.role == "dept_staff"]
 
 
+@functools.cache
+def _scopes_query():
+    """Built once: every request asks it, and building the statement costs more than running it."""
+    dept_region = aliased(Region)
+    return (sa.select(Grant.role, Region.path, dept_region.path, Grant.department_id)
+            .outerjoin(Region, Grant.region_id == Region.id)
+            .outerjoin(Department, Grant.department_id == Department.id)
+            .outerjoin(dept_region, Department.region_id == dept_region.id)
+            .where(Grant.user_id == sa.bindparam("user_id"),
+                   sa.or_(Department.id.is_(None), Department.active)))
+
+
 def viewer_for(user: User) -> Viewer:
     """Build the viewer from the grants as they are now: a removed grant is gone at once,
     and a grant in a deactivated department reaches nothing."""
-    dept_region = aliased(Region)
-    rows = db.session.execute(
-        sa.select(Grant.role, Region.path, dept_region.path, Grant.department_id)
-        .outerjoin(Region, Grant.region_id == Region.id)
-        .outerjoin(Department, Grant.department_id == Department.id)
-        .outerjoin(dept_region, Department.region_id == dept_region.id)
-        .where(Grant.user_id == user.id, sa.or_(Department.id.is_(None), Department.active))
-    ).all()
+    rows = db.session.execute(_scopes_query(), {"user_id": user.id}).all()
     scopes = tuple(Scope(role, region_path or dept_path, department_id)
                    for role, region_path, dept_path, department_id in rows)
     return Viewer(user.id, scopes)

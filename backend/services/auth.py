@@ -1,6 +1,7 @@
 """Mini-program login, bearer tokens and phone binding."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import secrets
@@ -85,10 +86,16 @@ def issue_token(user: User) -> tuple[str, AuthToken]:
     return token, row
 
 
+@functools.cache
+def _token_query():
+    """Built once: it runs on every request."""
+    return (sa.select(AuthToken).options(joinedload(AuthToken.user))
+            .where(AuthToken.token_hash == sa.bindparam("token_hash")))
+
+
 def authenticate(token: str) -> tuple[User, AuthToken]:
     """The user behind a bearer token, or NotAuthenticated (one message for every failure)."""
-    row = db.session.scalar(sa.select(AuthToken).options(joinedload(AuthToken.user))
-                            .where(AuthToken.token_hash == hash_token(token)))
+    row = db.session.scalar(_token_query(), {"token_hash": hash_token(token)})
     now = utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.active:
         raise NotAuthenticated("the token is invalid, expired or revoked", code="invalid_token")

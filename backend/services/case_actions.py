@@ -245,7 +245,7 @@ def act(viewer, case_id: int, action: str, payload: dict, version: int | None) -
                            "system" if system else _role(relations, action, from_state, from_level),
                            from_state, case.state, decision.payload)
     if attached:
-        photos.attach(case.id, attached, PHOTO_PURPOSE.get(action, "note"), actor_id, entry.id)
+        photos.attach(case.id, attached, PHOTO_PURPOSE.get(action, "note"), actor_id, entry)
     if action == "merge":
         _merge_into(case, actor_id)
     for note in decision.notifications:

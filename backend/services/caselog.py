@@ -17,5 +17,6 @@ def append(case: Case, action: str, actor_id: int | None, actor_role: str, from_
     row = CaseLog(case_id=case.id, seq=seq, action=action, actor_id=actor_id, actor_role=actor_role,
                   from_state=from_state, to_state=to_state, payload=payload, at=clock.now())
     db.session.add(row)
-    db.session.flush()
+    if from_state is not None:
+        db.session.flush()  # a later action's row must take its seq before the next one asks
     return row

@@ -42,7 +42,6 @@ def start(case: Case, kind: str, party: str, summons: Summons | None = None, fre
     if case.state == "parked":
         _pause(row, moment)
     db.session.add(row)
-    db.session.flush()
     return row
 
 

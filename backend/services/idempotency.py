@@ -7,6 +7,7 @@ unique key and answers 409 (the phone retries once more and gets the result).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 
@@ -22,10 +23,16 @@ def request_hash(body: dict) -> str:
                           .encode()).hexdigest()
 
 
+@functools.cache
+def _key_query():
+    """Built once: every create from a phone asks it."""
+    return sa.select(IdempotencyKey).where(IdempotencyKey.owner == sa.bindparam("owner"),
+                                           IdempotencyKey.key == sa.bindparam("key"))
+
+
 def replay(owner: str, key: str, body: dict) -> dict | None:
     """The stored result for this key, or None if the key is new."""
-    row = db.session.scalar(sa.select(IdempotencyKey).where(IdempotencyKey.owner == owner,
-                                                            IdempotencyKey.key == key))
+    row = db.session.scalar(_key_query(), {"owner": owner, "key": key})
     if row is None:
         return None
     if row.request_hash != request_hash(body):
@@ -35,6 +42,6 @@ def replay(owner: str, key: str, body: dict) -> dict | None:
 
 
 def remember(owner: str, key: str, body: dict, status: int, response: dict) -> None:
+    # Flushed with the rest of the transaction: a racing retry fails there, on the unique key.
     db.session.add(IdempotencyKey(owner=owner, key=key, request_hash=request_hash(body),
                                   status=status, response=response))
-    db.session.flush()

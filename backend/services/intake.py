@@ -88,7 +88,7 @@ def submit_from_phone(viewer, user, wechat, body: dict) -> tuple[Case, bool]:
                                       reporter_kind="grid_worker" if patrol else "resident",
                                       channel="patrol" if patrol else "mini_program", check=check,
                                       client_id=body["client_id"])
-            photos.attach(case.id, attached, "report", user.id, entry.id)
+            photos.attach(case.id, attached, "report", user.id, entry)
             idempotency.remember(owner, body["client_id"], body, 201, {"case_id": case.id})
     except IntegrityError:
         # The phone's retry raced its first request, which committed first: its answer.

@@ -65,10 +65,11 @@ def owned(user_id: int, photo_ids: list[int], field: str = "photo_ids") -> list[
     return [rows[i] for i in ids]
 
 
-def attach(case_id: int, photos: list[Photo], purpose: str, user_id: int | None, log_id: int | None) -> None:
+def attach(case_id: int, photos: list[Photo], purpose: str, user_id: int | None, entry) -> None:
+    """Photos on a case, tied to the log row (entry) of the action that brought them."""
     for photo in photos:
         db.session.add(CasePhoto(case_id=case_id, photo_id=photo.id, purpose=purpose,
-                                 added_by_id=user_id, log_id=log_id))
+                                 added_by_id=user_id, log=entry))
 
 
 def read(viewer, photo_id: int, variant: str) -> tuple[bytes, str]:
