@@ -151,6 +151,12 @@ def tree(active_only: bool = True) -> list[dict]:
     return roots
 
 
+def reference(category_id: int) -> dict:
+    """{"id", "code", "name"} of a category, from the per-process catalogue."""
+    entry = _entries.get()[category_id]
+    return {"id": entry.id, "code": entry.code, "name": entry.name}
+
+
 def leaf(category_id: int) -> Entry:
     """A category a case may be filed under: active, and without active sub-categories."""
     entry = _entries.get().get(category_id)

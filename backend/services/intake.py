@@ -150,7 +150,8 @@ def similar(category_id: int, lng: float, lat: float, coord_system: str) -> list
     near = sorted(((geo.distance_m(located.lng, located.lat, c.lng, c.lat), c) for c in rows),
                   key=lambda pair: pair[0])
     # Distances to the nearest 10 m: enough to recognise, too coarse to triangulate.
-    return [Nearby(c.id, c.category.name, c.state, c.created_at, c.support_count, round(d, -1))
+    return [Nearby(c.id, catalogue.reference(c.category_id)["name"], c.state, c.created_at,
+                   c.support_count, round(d, -1))
             for d, c in near if d <= radius][:20]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from backend.services import catalogue
 from backend.services.coords import SYSTEMS
 from backend.web.schemas import DepartmentRefSchema, Id, RegionRefSchema
 
@@ -117,8 +118,7 @@ class CaseSummarySchema(ma.Schema):
     version = ma.fields.Integer()
     state = ma.fields.String()
     level = ma.fields.String()
-    category = ma.fields.Function(lambda c: {"id": c.category.id, "code": c.category.code,
-                                             "name": c.category.name})
+    category = ma.fields.Function(lambda c: catalogue.reference(c.category_id))
     urgency = ma.fields.String()
     description = ma.fields.String()
     address = ma.fields.String(allow_none=True)
