@@ -6,8 +6,10 @@ and the production database paths are both exercised end to end.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -56,17 +58,37 @@ def running(tmp_path):
     env.update(PORT=str(port), WECHAT_SIM_PORT=str(sim_port), SHAOBAO_VAR_DIR=str(tmp_path / "var"))
     if os.environ.get("SHAOBAO_TEST_DATABASE_URL"):
         env["DATABASE_URL"] = own_postgres_database(os.environ["SHAOBAO_TEST_DATABASE_URL"])
+    # Its own process group: whatever happens to the test, everything it started is stopped.
     process = subprocess.Popen([str(ROOT / "scripts/run")], cwd=ROOT, env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         banner = wait_for_line(process, "Press Ctrl-C to stop.")
+        # Keep reading what it prints: a full pipe would block the servers' logging.
+        output: list[str] = []
+        reader = threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")),
+                                  daemon=True)
+        reader.start()
         yield {"api": f"http://127.0.0.1:{port}", "sim": f"http://127.0.0.1:{sim_port}",
-               "banner": banner, "process": process, "ports": (port, sim_port)}
+               "banner": banner, "process": process, "ports": (port, sim_port),
+               "output": output, "reader": reader}
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
-        process.stdout.close()
+        stop(process)
+
+
+def stop(process) -> None:
+    """Ctrl-C as a person would (scripts/run stops its children), then make sure of it."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(10)
+    process.stdout.close()
 
 
 def login(running, openid: str) -> str:

@@ -42,7 +42,8 @@ def test_a_newcomer_logs_in_as_resident_and_hub_dispatcher_then_stops_it(running
     process = running["process"]
     process.send_signal(signal.SIGINT)
     process.wait(20)  # raises TimeoutExpired if Ctrl-C does not end it
-    output = process.stdout.read()
+    running["reader"].join(10)
+    output = "".join(running["output"])
     assert "scripts/run: stopped" in output
     for port in running["ports"]:
         deadline = time.monotonic() + 10
