@@ -53,7 +53,8 @@ def support(body, case_id):
 @blp.paginate()
 def list_cases(query, pagination_parameters):
     """Cases you may see: yours (scope=mine), followed (supported), your grid's, your department's."""
-    return page(case_views.search(g.viewer, query), pagination_parameters)
+    rows = page(case_views.search(g.viewer, query), pagination_parameters)
+    return case_views.summaries(g.viewer, rows)
 
 
 add_case_routes(blp, "")

@@ -26,7 +26,8 @@ blp = Blueprint("console_cases", __name__, url_prefix="/api/console",
 def inbox(query, pagination_parameters):
     """Inboxes (queue=awaiting_me|due_soon|overdue) and search by state, category, grid,
     department and text, within what you may see."""
-    return page(case_views.search(g.viewer, query), pagination_parameters)
+    rows = page(case_views.search(g.viewer, query), pagination_parameters)
+    return case_views.summaries(g.viewer, rows)
 
 
 add_case_routes(blp, "/cases")

@@ -161,6 +161,27 @@ def _deadline_due(before):
                                         Deadline.due_at < before).exists()
 
 
+@dataclass
+class PublicSummary:
+    """A followed case in a list: like a summary, without what only its people may read."""
+    case: Case
+    description: None = None
+    address: None = None
+    lng: None = None
+    lat: None = None
+
+    def __getattr__(self, name):
+        return getattr(self.case, name)
+
+
+def summaries(viewer, rows: list[Case]) -> list:
+    """A page of cases for the list schema; cases the viewer only follows, publicly."""
+    ids = [c.id for c in rows]
+    full = set(db.session.scalars(sa.select(Case.id).where(
+        Case.id.in_(ids), access.case_filter(viewer, followed=False)))) if ids else set()
+    return [c if c.id in full else PublicSummary(c) for c in rows]
+
+
 def search(viewer, filters: dict):
     """A select of visible cases by queue, state, category, grid, department, text."""
     query = access.visible(viewer, Case).options(selectinload(Case.region)).order_by(Case.id.desc())

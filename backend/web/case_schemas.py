@@ -114,16 +114,18 @@ class TimelineEntrySchema(ma.Schema):
 
 
 class CaseSummarySchema(ma.Schema):
+    """In lists, a case the viewer only follows (我也遇到) comes without description, address
+    and place."""
     id = ma.fields.Integer()
     version = ma.fields.Integer()
     state = ma.fields.String()
     level = ma.fields.String()
     category = ma.fields.Function(lambda c: catalogue.reference(c.category_id))
     urgency = ma.fields.String()
-    description = ma.fields.String()
+    description = ma.fields.String(allow_none=True)
     address = ma.fields.String(allow_none=True)
-    lng = ma.fields.Float()
-    lat = ma.fields.Float()
+    lng = ma.fields.Float(allow_none=True)
+    lat = ma.fields.Float(allow_none=True)
     region = ma.fields.Nested(RegionRefSchema)
     channel = ma.fields.String()
     support_count = ma.fields.Integer()

@@ -39,6 +39,9 @@ def test_a_follower_sees_the_public_view_only(p):
     assert view["photos"] == [] and view["summonses"] == [] and view["reporter"] is None
     assert all(t["actor"] is None and t["payload"] == {} for t in view["timeline"])
     assert p.neighbour.get(f"/api/mp/photos/{photo}/display").status_code == 404
+    listed = p.neighbour.get("/api/mp/cases?scope=supported").json
+    assert [c["id"] for c in listed] == [case]
+    assert listed[0]["description"] is None and listed[0]["lat"] is None
     reporter_view = p.resident.get(f"/api/mp/cases/{case}").json
     whistle = next(t for t in reporter_view["timeline"] if t["action"] == "whistle")
     assert whistle["payload"] == {} and reporter_view["supporters"] == []
