@@ -7,13 +7,12 @@ import sqlalchemy as sa
 from flask import current_app
 
 from backend.extensions import db
-from backend.media.photos import PhotoRejected, ingest
-from backend.media.storage import LocalPhotoStore
+from backend.media.photos import EXTENSIONS, PhotoRejected, ingest
+from backend.media.storage import LocalPhotoStore, make_key
 from backend.models import CasePhoto, Photo, PhotoOwner
 from backend.services import access
 from backend.services.errors import Invalid, NotFound
 
-EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 VARIANTS = ("original", "display", "thumbnail")
 MAX_PER_ACTION = 9
 
@@ -23,8 +22,8 @@ def store() -> LocalPhotoStore:
 
 
 def key(photo: Photo, variant: str) -> str:
-    ext = EXTENSIONS[photo.format] if variant == "original" else "jpg"
-    return f"{photo.sha256}.{variant}.{ext}"
+    """Renditions are always JPEG; the original keeps its format."""
+    return make_key(photo.sha256, variant, EXTENSIONS[photo.format] if variant == "original" else "jpg")
 
 
 def upload(user_id: int, data: bytes) -> Photo:
