@@ -18,10 +18,6 @@ class Photo(db.Model):
     format: Mapped[str] = mapped_column(sa.String(8))
     width: Mapped[int]
     height: Mapped[int]
-    # Recorded from EXIF before it was stripped: evidence of where and when it was taken.
-    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    gps_lat: Mapped[float | None]
-    gps_lng: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -33,4 +29,9 @@ class PhotoOwner(db.Model):
 
     photo_id: Mapped[int] = mapped_column(sa.ForeignKey("photo.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), primary_key=True)
+    # Recorded from this uploader's EXIF before it was stripped: where and when they took it.
+    # Per owner, not per photo: the same pixels from someone else must not tell their place.
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    gps_lat: Mapped[float | None]
+    gps_lng: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,6 +1,7 @@
 """Photos from phones: verified, cleaned and stored (backend.media), then attached to cases."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -26,7 +27,17 @@ def key(photo: Photo, variant: str) -> str:
     return make_key(photo.sha256, variant, EXTENSIONS[photo.format] if variant == "original" else "jpg")
 
 
-def upload(user_id: int, data: bytes) -> Photo:
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded photo as its uploader sees it: with what their own copy's EXIF said."""
+    photo: Photo
+    owner: PhotoOwner
+
+    def __getattr__(self, name):
+        return getattr(self.owner if name in ("taken_at", "gps_lat", "gps_lng") else self.photo, name)
+
+
+def upload(user_id: int, data: bytes) -> Upload:
     """Store a phone's photo once (content-addressed) and make the user one of its owners."""
     try:
         processed = ingest(data)
@@ -34,18 +45,21 @@ def upload(user_id: int, data: bytes) -> Photo:
         raise Invalid(exc.message, code=f"photo_{exc.reason_code}", fields={"file": [exc.message]}) from exc
     photo = db.session.scalar(sa.select(Photo).where(Photo.sha256 == processed.sha256))
     if photo is None:
-        lat, lng = processed.gps or (None, None)
         photo = Photo(sha256=processed.sha256, format=processed.format, width=processed.width,
-                      height=processed.height, taken_at=processed.taken_at, gps_lat=lat, gps_lng=lng)
+                      height=processed.height)
         db.session.add(photo)
         db.session.flush()
     target = store()
     for variant in VARIANTS:  # files first: a row without its files would be a broken photo
         target.put(key(photo, variant), getattr(processed, variant))
-    if db.session.get(PhotoOwner, (photo.id, user_id)) is None:
-        db.session.add(PhotoOwner(photo_id=photo.id, user_id=user_id))
+    owner = db.session.get(PhotoOwner, (photo.id, user_id))
+    if owner is None:
+        lat, lng = processed.gps or (None, None)
+        owner = PhotoOwner(photo_id=photo.id, user_id=user_id, taken_at=processed.taken_at,
+                           gps_lat=lat, gps_lng=lng)
+        db.session.add(owner)
         db.session.flush()
-    return photo
+    return Upload(photo, owner)
 
 
 def owned(user_id: int, photo_ids: list[int], field: str = "photo_ids") -> list[Photo]:

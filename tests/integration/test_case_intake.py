@@ -179,3 +179,21 @@ def test_after_wechat_fails_reports_skip_the_check_for_a_while(resident, sim_con
     calls = sim_control("GET", "/sim/calls")["calls"].get("/wxa/msg_sec_check", 0)
     assert report(resident)["content_check"] == "pending"   # WeChat is not asked again yet
     assert sim_control("GET", "/sim/calls")["calls"].get("/wxa/msg_sec_check", 0) == calls
+
+
+def test_where_a_photo_was_taken_is_told_only_to_its_own_uploader(as_user):
+    from PIL import Image
+    image = Image.new("RGB", (40, 30), (9, 90, 9))
+    exif = Image.Exif()
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "N", 2: (37.0, 25.0, 0.0), 3: "E", 4: (112.0, 59.0, 0.0)})
+    with_gps, plain = io.BytesIO(), io.BytesIO()
+    image.save(with_gps, "JPEG", exif=exif)
+    image.save(plain, "JPEG")
+    first = as_user("demo-resident-1").post("/api/mp/photos", content_type="multipart/form-data",
+                                            data={"file": (io.BytesIO(with_gps.getvalue()), "a.jpg")})
+    assert first.status_code == 201 and first.json["gps_lat"] == pytest.approx(37 + 25 / 60)
+    second = as_user("demo-resident-2").post("/api/mp/photos", content_type="multipart/form-data",
+                                             data={"file": (io.BytesIO(plain.getvalue()), "b.jpg")})
+    assert second.json["id"] == first.json["id"]      # the same pixels: one stored photo
+    assert second.json["gps_lat"] is None and second.json["taken_at"] is None
