@@ -193,6 +193,14 @@ def _role(relations: frozenset[str], action: str, state: str, level: str) -> str
 SYSTEM = engine.Actor(0, frozenset({"system"}))
 
 
+def update_outside_flow(case_id: int, **values) -> None:
+    """Change case columns that are not steps of the flow (a support count, a content
+    verdict) in SQL, leaving the version alone: someone acting on the case at that moment
+    must not get a 409 for it. Values may be SQL expressions of the case's columns."""
+    table = Case.__table__
+    db.session.execute(sa.update(table).where(table.c.id == case_id).values(**values))
+
+
 def _settle(case: Case) -> None:
     """A case that ended binds no department any more: summonses still open are released
     (their clocks were stopped with the case's)."""
@@ -211,7 +219,7 @@ def _merge_into(case: Case, actor_id: int | None) -> None:
     added = [u for u in followers if u and u != target.reporter_id and u not in existing]
     for user_id in added:
         db.session.add(CaseSupport(case_id=target.id, user_id=user_id))
-    target.support_count += len(added)
+    update_outside_flow(target.id, support_count=Case.__table__.c.support_count + len(added))
     caselog.append(target, "merged_in", actor_id, "merge", target.state, target.state,
                    {"case_id": case.id, "followers_added": len(added)})
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Case, User
+from backend.services import case_actions
 from backend.services.errors import Invalid
 from backend.wechat.miniprogram import WeChatError, WeChatUnavailable
 
@@ -67,9 +68,6 @@ def recheck(wechat, limit: int = 100) -> dict:
             outcome = verdict(wechat, openid, text_of(case)) if openid else "review"
         except Invalid:
             outcome = "review"  # already filed: a person decides, nothing is deleted
-        # In SQL, not through the ORM: a verdict is not a step of the flow and must not
-        # move the case's version under someone acting on it.
-        db.session.execute(sa.update(Case.__table__).where(Case.__table__.c.id == case.id)
-                           .values(content_check=outcome))
+        case_actions.update_outside_flow(case.id, content_check=outcome)
         counts[outcome] += 1
     return counts

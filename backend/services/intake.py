@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.extensions import db
 from backend.models import ApiClient, Case, CaseSupport, Category, Region
-from backend.services import (attributes, caselog, catalogue, clock, content_check, deadlines,
-                              geo, idempotency, outbox, photos)
+from backend.services import (attributes, case_actions, caselog, catalogue, clock, content_check,
+                              deadlines, geo, idempotency, outbox, photos)
 from backend.services.errors import Invalid, NotAuthenticated, NotFound
 from workflows.case_flow import CASE_FLOW, LEVEL_PARTIES, LIVE
 
@@ -167,10 +167,7 @@ def support(user_id: int, case_id: int, lng: float, lat: float, coord_system: st
     if case.reporter_id == user_id or db.session.get(CaseSupport, (case.id, user_id)):
         return case
     db.session.add(CaseSupport(case_id=case.id, user_id=user_id))
-    # A counter, not a step of the flow: bumped in SQL so it leaves the case's version
-    # alone (a hub acting on the case at the same moment must not get a 409 for it).
-    db.session.execute(sa.update(Case.__table__).where(Case.__table__.c.id == case.id)
-                       .values(support_count=Case.__table__.c.support_count + 1))
+    case_actions.update_outside_flow(case.id, support_count=Case.__table__.c.support_count + 1)
     db.session.flush()
     db.session.refresh(case)
     return case
