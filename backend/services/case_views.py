@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 from backend.extensions import db
 from backend.models import (Case, CaseLog, CasePhoto, CaseSupport, Category, Deadline, Summons,
@@ -184,7 +183,7 @@ def summaries(viewer, rows: list[Case]) -> list:
 
 def search(viewer, filters: dict):
     """A select of visible cases by queue, state, category, grid, department, text."""
-    query = access.visible(viewer, Case).options(selectinload(Case.region)).order_by(Case.id.desc())
+    query = access.visible(viewer, Case).order_by(Case.id.desc())
     now = clock.now()
     queue = filters.get("queue")
     if queue == "awaiting_me":

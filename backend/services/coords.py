@@ -11,6 +11,7 @@ import math
 A = 6378245.0  # Krasovsky 1940 semi-major axis used by the formula
 EE = 0.00669342162296594323
 SYSTEMS = ("gcj02", "wgs84")
+STORED = "gcj02"  # what the database holds (WeChat maps speak it)
 
 
 def outside_china(lng: float, lat: float) -> bool:

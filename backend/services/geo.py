@@ -37,13 +37,23 @@ class Located:
     level: str
     lng: float
     lat: float
-    coord_system: str = "gcj02"
+    path: str
+    code: str
 
 
 class RegionIndex:
+    """Every region: its reference (id, code, name, level) and path; and an STRtree over
+    the ones with a polygon."""
+
     def __init__(self, rows):
+        self.refs: dict[int, dict] = {}
+        self.paths: dict[int, str] = {}
         self.ids, self.levels, self.codes, self.shapes = [], [], [], []
-        for region_id, level, code, geometry in rows:
+        for region_id, level, code, name, path, geometry in rows:
+            self.refs[region_id] = {"id": region_id, "code": code, "name": name, "level": level}
+            self.paths[region_id] = path
+            if geometry is None:
+                continue
             polygon = shape(geometry)
             shapely.prepare(polygon)
             self.ids.append(region_id)
@@ -52,14 +62,13 @@ class RegionIndex:
             self.shapes.append(polygon)
         self.tree = STRtree(self.shapes)
 
-    def locate(self, lng: float, lat: float) -> tuple[int, str] | None:
+    def locate(self, lng: float, lat: float) -> int | None:
         """The deepest region covering the point; on a shared border the lower code wins."""
         point = Point(lng, lat)
         hits = [int(i) for i in self.tree.query(point, predicate="intersects")]
         if not hits:
             return None
-        best = min(hits, key=lambda i: (-DEPTH[self.levels[i]], self.codes[i]))
-        return self.ids[best], self.levels[best]
+        return self.ids[min(hits, key=lambda i: (-DEPTH[self.levels[i]], self.codes[i]))]
 
     def near(self, polygon, level: str, exclude_ids=()) -> list[tuple[str, object]]:
         """(code, shape) of the regions of a level whose box meets polygon's."""
@@ -69,8 +78,7 @@ class RegionIndex:
 
 def _build() -> RegionIndex:
     return RegionIndex(db.session.execute(
-        sa.select(Region.id, Region.level, Region.code, Region.geometry)
-        .where(Region.geometry.is_not(None))).all())
+        sa.select(Region.id, Region.level, Region.code, Region.name, Region.path, Region.geometry)).all())
 
 
 _index = StampedCache("regions", _build)
@@ -88,9 +96,17 @@ def regions_changed() -> None:
 def locate(lng: float, lat: float, coord_system: str) -> Located:
     """Resolve a client coordinate; outside every region of the county is refused."""
     stored_lng, stored_lat = coords.to_stored(lng, lat, coord_system)
-    found = region_index().locate(stored_lng, stored_lat)
+    index = region_index()
+    found = index.locate(stored_lng, stored_lat)
     if found is None:
         raise Invalid("the location is outside the county this service covers",
                       code="outside_county", fields={"location": ["outside the county"]})
-    region_id, level = found
-    return Located(region_id, level, round(stored_lng, 7), round(stored_lat, 7))
+    ref = index.refs[found]
+    return Located(found, ref["level"], round(stored_lng, 7), round(stored_lat, 7),
+                   index.paths[found], ref["code"])
+
+
+def region_ref(region_id: int) -> dict:
+    """{"id", "code", "name", "level"} of a region, from the per-process index: answers
+    name a case's region without loading it."""
+    return region_index().refs[region_id]

@@ -30,20 +30,16 @@ def _attributes(category: Category, values: dict | None) -> dict:
                       fields={f"attributes.{k}": v for k, v in exc.fields.items()}) from exc
 
 
-def _region(located) -> Region:
-    return db.session.get(Region, located.region_id)
-
-
 def create_case(*, category: Category, body: dict, located, reporter_id: int | None,
                 reporter_kind: str, channel: str, check: str, api_client_id: int | None = None,
                 client_id: str | None = None):
     """A new case in its initial state, with its first log row (both returned) and its
     triage clock."""
-    region = _region(located)
     case = Case(category_id=category.id, urgency=category.urgency, description=body["description"],
                 address=body.get("address"), attributes=body["attributes"],
-                lng=located.lng, lat=located.lat, region_id=region.id,
-                grid_id=region.id if region.level == "grid" else None, region_path=region.path,
+                lng=located.lng, lat=located.lat, region_id=located.region_id,
+                grid_id=located.region_id if located.level == "grid" else None,
+                region_path=located.path,
                 reporter_id=reporter_id, reporter_kind=reporter_kind, channel=channel,
                 api_client_id=api_client_id, anonymous=body.get("anonymous", False),
                 client_id=client_id, state=CASE_FLOW.initial, level=category.level,
@@ -55,7 +51,7 @@ def create_case(*, category: Category, body: dict, located, reporter_id: int | N
     deadlines.start(case, "triage", LEVEL_PARTIES[case.level], fresh=True)
     outbox.notify(case, LEVEL_PARTIES[case.level], "new_case")
     log.info("case created case=%s category=%s channel=%s region=%s", case.id, category.code,
-             channel, region.code)
+             channel, located.code)
     return case, entry
 
 
@@ -111,7 +107,7 @@ def submit_from_machine(api_key_hash: str, body: dict) -> tuple[Case, bool]:
         return replayed, False
     category = catalogue.leaf(body["category_id"])
     located = geo.locate(body["lng"], body["lat"], body["coord_system"])
-    if not _region(located).path.startswith(db.session.get(Region, client.region_id).path):
+    if not located.path.startswith(db.session.get(Region, client.region_id).path):
         raise Invalid("the location is outside the area this client reports for",
                       fields={"location": ["outside the client's area"]})
     body = {**body, "attributes": _attributes(category, body.get("attributes"))}

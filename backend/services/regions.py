@@ -10,7 +10,7 @@ from shapely.geometry import shape
 from backend.extensions import db
 from backend.models import Department, Grant, Region
 from backend.models.regions import CODE_LENGTH, KINDS, LEVELS
-from backend.services import access, audit, geo, geometry
+from backend.services import access, audit, coords, geo, geometry
 from backend.services.errors import Conflict, Invalid
 
 
@@ -203,4 +203,4 @@ def locate_point(lng: float, lat: float, coord_system: str) -> PointAnswer:
     found = geo.locate(lng, lat, coord_system)
     region = db.session.get(Region, found.region_id)
     return PointAnswer(region, region if region.level == "grid" else None,
-                       ancestors(region) + [region], found.lng, found.lat, found.coord_system)
+                       ancestors(region) + [region], found.lng, found.lat, coords.STORED)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.services import catalogue
+from backend.services import catalogue, geo
 from backend.services.coords import SYSTEMS
 from backend.web.schemas import DepartmentRefSchema, Id, RegionRefSchema
 
@@ -113,6 +113,13 @@ class TimelineEntrySchema(ma.Schema):
     payload = ma.fields.Dict()
 
 
+class IndexedRegion(ma.fields.Nested):
+    """A case's region named from the per-process region index, not by loading the row."""
+
+    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        return geo.region_ref(obj.region_id)
+
+
 class CaseSummarySchema(ma.Schema):
     """In lists, a case the viewer only follows (我也遇到) comes without description, address
     and place."""
@@ -126,7 +133,7 @@ class CaseSummarySchema(ma.Schema):
     address = ma.fields.String(allow_none=True)
     lng = ma.fields.Float(allow_none=True)
     lat = ma.fields.Float(allow_none=True)
-    region = ma.fields.Nested(RegionRefSchema)
+    region = IndexedRegion(RegionRefSchema)
     channel = ma.fields.String()
     support_count = ma.fields.Integer()
     rework_count = ma.fields.Integer()

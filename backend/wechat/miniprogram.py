@@ -13,6 +13,7 @@ What it adds to wechatpy, and why:
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 
@@ -82,6 +83,13 @@ class MiniProgramClient:
         self._secret = secret
         self._wxa_base = f"{api_base}/"
         self._client = _ConfiguredClient(appid, secret, api_base, timeout, session_storage)
+        # Every call goes to api_base: decide its proxy once from the environment (HTTPS_PROXY,
+        # NO_PROXY) instead of requests re-reading the environment on every call (measured:
+        # a third of the client's CPU per content check).
+        http = self._client._http
+        http.proxies = requests.utils.get_environ_proxies(api_base)
+        http.trust_env = False
+        http.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
     def close(self) -> None:
         """Close the pooled HTTP connections."""

@@ -81,6 +81,37 @@ def category(api: str, token: str) -> int:
                 if node["category"]["code"] == "T06-02")
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes and all their descendants (from /proc); a
+    negative pid counts that process alone."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    stats: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        stats[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    total, todo = 0.0, list(pids)
+    while todo:
+        pid = todo.pop()
+        total += stats.get(abs(pid), 0.0)
+        if pid > 0:
+            todo.extend(children.get(pid, []))
+    return total
+
+
+def postgres_pid() -> list[int]:
+    """The throwaway PostgreSQL's postmaster (scripts/bench/with_postgres started it)."""
+    data = os.environ.get("SHAOBAO_TEST_POSTGRES_DATA")
+    pid_file = Path(data) / "postmaster.pid" if data else None
+    return [int(pid_file.read_text().split()[0])] if pid_file and pid_file.exists() else []
+
+
 def load(make_request, clients: int, seconds: float) -> dict:
     """clients threads, each with its own session, for `seconds`; latencies of 2xx answers."""
     latencies: list[float] = []
@@ -115,6 +146,16 @@ def load(make_request, clients: int, seconds: float) -> dict:
     return {"rps": len(latencies) / wall, "n": len(latencies), "failed": failures[0],
             "p50": statistics.median(latencies) * 1000 if latencies else float("nan"),
             "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else float("nan")}
+
+
+def measured(make_request, clients: int, seconds: float, groups: dict[str, list[int]]) -> dict:
+    """load(), plus the CPU each process group spent per answered request meanwhile."""
+    before = {name: cpu_seconds(pids) for name, pids in groups.items()}
+    result = load(make_request, clients, seconds)
+    count = max(result["n"], 1)
+    result["cpu_ms"] = {name: (cpu_seconds(pids) - before[name]) * 1000 / count
+                        for name, pids in groups.items()}
+    return result
 
 
 def main() -> int:
@@ -154,14 +195,22 @@ def main() -> int:
         print(f"WeChat content check via the local simulator), {args.seconds:.0f} s per scenario.")
         print("Note: 2 cores shared by the load generator, both servers, PostgreSQL and the simulator.\n")
         print(f"{'clients':>7} {'endpoint':<10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'failed':>7}")
+        groups = {"server": [processes[1].pid], "wechat-sim": [processes[0].pid],
+                  "postgres": postgres_pid(), "load-gen": [-os.getpid()]}
+        bare_groups = {**groups, "server": [processes[2].pid]}
+        cpu_lines = []
         for clients in (1, 8):
-            intake = load(submit, clients, args.seconds)
-            baseline = load(insert, clients, args.seconds)
+            intake = measured(submit, clients, args.seconds, groups)
+            baseline = measured(insert, clients, args.seconds, bare_groups)
             for name, result in (("intake", intake), ("bare", baseline)):
                 print(f"{clients:>7} {name:<10} {result['rps']:>8.1f} {result['p50']:>8.1f} "
                       f"{result['p99']:>8.1f} {result['failed']:>7}")
+                cpu_lines.append(f"{clients:>7} {name:<10} " + "  ".join(
+                    f"{group} {ms:.2f}" for group, ms in result["cpu_ms"].items()))
             print(f"{'':>7} ratio      {intake['rps'] / baseline['rps']:>8.2f}x throughput (goal >= 0.5x); "
                   f"intake p99 {intake['p99']:.1f} ms (goal < 25 ms at 8 clients)\n")
+        print("CPU milliseconds per answered request, by process (all cores):")
+        print("\n".join(cpu_lines))
     finally:
         for process in processes:
             os.killpg(process.pid, signal.SIGTERM)

@@ -7,11 +7,13 @@ v3 is meant to join as one more blueprint over the same world.
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable, Iterable
 
 from flask import Flask, request
+from gunicorn.app.base import BaseApplication
 from werkzeug.exceptions import MethodNotAllowed
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import WSGIRequestHandler
 
 from config.settings import DEV_WECHAT_APPID, DEV_WECHAT_SECRET
 
@@ -52,18 +54,35 @@ def world_of(app: Flask) -> World:
 
 def serve(host: str = "127.0.0.1", port: int = 5100, appid: str = DEV_WECHAT_APPID,
           secret: str = DEV_WECHAT_SECRET, **options) -> None:
-    """Serve the simulator (threaded) until interrupted."""
+    """Serve the simulator until interrupted: one gunicorn worker (the simulated world lives
+    in its memory) with threads and HTTP keep-alive, as WeChat's servers keep connections
+    open (werkzeug's server closes every one, which cost each content check a TCP connect)."""
     app = create_simulator_app(appid, secret, **options)
-    server = make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logger.info("WeChat simulator for %s listening on http://%s:%d", appid, host, server.port)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    # Bound here so the log line names the real port (port 0: any free one).
+    listener = socket.create_server((host, port))
+    listener.set_inheritable(True)
+    logger.info("WeChat simulator for %s listening on http://%s:%d", appid, host,
+                listener.getsockname()[1])
+    _Standalone(app, {"bind": f"fd://{listener.fileno()}", "workers": 1, "worker_class": "gthread",
+                      "threads": 16, "keepalive": 30, "graceful_timeout": 3,
+                      "loglevel": "warning"}).run()
+
+
+class _Standalone(BaseApplication):
+    """gunicorn around an app object; no access log (WeChat puts secrets in query strings)."""
+
+    def __init__(self, app: Flask, settings: dict):
+        self.application, self.settings = app, settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.settings.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self.application
 
 
 class QuietRequestHandler(WSGIRequestHandler):
