@@ -16,6 +16,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_config(app, overrides)
     register_logging(app)
     register_database(app)
+    register_clock(app)
     register_wechat(app)
     register_api(app)
     register_health(app)
@@ -82,6 +83,14 @@ def _sqlite_transactions(engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def register_clock(app: Flask) -> None:
+    """A test-only clock file (SHAOBAO_CLOCK_FILE) moves this process's time; tests may
+    still put their own clock in app.extensions afterwards."""
+    if app.config.get("CLOCK_FILE"):
+        from backend.services.clock import OffsetFileClock
+        app.extensions["shaobao.clock"] = OffsetFileClock(app.config["CLOCK_FILE"])
 
 
 def register_wechat(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""flask commands: seed, wechat-sim."""
+"""flask commands: seed, cases, scheduler, wechat-sim."""
 from __future__ import annotations
 
 import click
@@ -49,6 +49,29 @@ def recheck_content():
     click.echo("rechecked: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
+@click.group("scheduler")
+def scheduler():
+    """The scheduler: SLA clocks, callback reminders, archive, content rechecks."""
+
+
+@scheduler.command("run")
+@with_appcontext
+def scheduler_run():
+    """Run the scheduler process. Start one or more (on several machines too): one holds
+    the lock and works, the others wait as standby and take over when it dies."""
+    from backend.scheduler import process
+    raise SystemExit(process.run(current_app._get_current_object()))
+
+
+@scheduler.command("tick")
+@with_appcontext
+def scheduler_tick():
+    """Process what is due now, once (idempotent: safe beside a running scheduler)."""
+    from backend.scheduler import jobs
+    counts = {**jobs.tick(), **jobs.archive()}
+    click.echo("tick: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
 @seed.command("demo-users")
 @with_appcontext
 def seed_demo_users():
@@ -69,4 +92,4 @@ def wechat_sim(host, port):
           secret=current_app.config["WECHAT_SECRET"])
 
 
-COMMANDS = (seed, cases, wechat_sim)
+COMMANDS = (seed, cases, scheduler, wechat_sim)

@@ -42,6 +42,43 @@ def number(env, key: str, default: str, kind):
     return value
 
 
+def share(env, key: str, default: str) -> float:
+    """A fraction in (0, 1]."""
+    value = number(env, key, default, float)
+    if value > 1:
+        raise ConfigError(f"{key} must be a share in (0, 1], not {value!r}")
+    return value
+
+
+def flag(env, key: str, default: bool) -> bool:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{key} must be true or false, not {raw!r}")
+
+
+def scheduler(env, name: str) -> dict:
+    """The scheduler process (`flask scheduler run`) and what /healthz expects of it.
+
+    SCHEDULER_EXPECTED: /healthz reports a missing heartbeat as a fault. Production expects
+    one by default (no scheduler means no deadline ever fires); elsewhere a scheduler is
+    expected once it has beaten at least once against the database."""
+    return {
+        "SCHEDULER_TICK_SECONDS": number(env, "SCHEDULER_TICK_SECONDS", "2", float),
+        "SCHEDULER_BATCH_SIZE": number(env, "SCHEDULER_BATCH_SIZE", "500", int),
+        "SCHEDULER_ARCHIVE_SECONDS": number(env, "SCHEDULER_ARCHIVE_SECONDS", "60", float),
+        "SCHEDULER_RECHECK_SECONDS": number(env, "SCHEDULER_RECHECK_SECONDS", "300", float),
+        "SCHEDULER_STANDBY_SECONDS": number(env, "SCHEDULER_STANDBY_SECONDS", "1", float),
+        "SCHEDULER_STALE_SECONDS": number(env, "SCHEDULER_STALE_SECONDS", "30", float),
+        "SCHEDULER_EXPECTED": flag(env, "SCHEDULER_EXPECTED", name == "production"),
+        "DEADLINE_WARN_SHARE": share(env, "DEADLINE_WARN_SHARE", "0.8"),
+    }
+
+
 def default_wechat_base(name: str, env) -> str:
     """Production talks to WeChat; everything else to the loopback simulator."""
     if name == "production":
@@ -73,6 +110,10 @@ def load(environ: dict | None = None) -> dict:
         "SIMILAR_WINDOW_DAYS": number(env, "SIMILAR_WINDOW_DAYS", "30", int),
         "REOPEN_LIMIT": int(env.get("REOPEN_LIMIT", "1")),
         "ARRIVAL_RADIUS_M": number(env, "ARRIVAL_RADIUS_M", "500", float),
+        # Test-only: a file holding seconds to add to the real clock, read by every process
+        # (the end-to-end tests move time for the server and the scheduler together).
+        "CLOCK_FILE": env.get("SHAOBAO_CLOCK_FILE") or None,
+        **scheduler(env, name),
     }
     if name == "production":
         check_production(settings, env)
@@ -90,5 +131,7 @@ def check_production(settings: dict, env) -> None:
         problems.append("WECHAT_SECRET is the development default")
     if settings["WECHAT_APPID"] == DEV_WECHAT_APPID:
         problems.append("WECHAT_APPID is the development default")
+    if settings["CLOCK_FILE"]:
+        problems.append("SHAOBAO_CLOCK_FILE is set (a test-only clock: deadlines would fire at a made-up time)")
     if problems:
         raise ConfigError("refusing to start in production: " + "; ".join(problems))

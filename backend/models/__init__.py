@@ -8,8 +8,10 @@ from backend.models.media import Photo, PhotoOwner
 from backend.models.outbox import OutboxEffect
 from backend.models.people import AuthToken, Grant, User
 from backend.models.regions import Region
+from backend.models.scheduler import SchedulerHeartbeat
 from backend.models.versions import ReferenceVersion
 
 __all__ = ["ApiClient", "AuditEntry", "AuthToken", "CalendarDay", "Case", "CaseLog", "CasePhoto",
            "CaseSupport", "Category", "Deadline", "Department", "Grant", "IdempotencyKey",
-           "OutboxEffect", "Photo", "PhotoOwner", "ReferenceVersion", "Region", "Summons", "UrgencyClass", "User"]
+           "OutboxEffect", "Photo", "PhotoOwner", "ReferenceVersion", "Region", "SchedulerHeartbeat",
+           "Summons", "UrgencyClass", "User"]

@@ -118,14 +118,42 @@ class Summons(db.Model):
     department: Mapped[Department] = relationship()
 
 
+# What the scheduler asks of clocks, one partial index each: a tick reads only the rows it
+# is about to act on, as an index range from the lowest time up to now. Rows leave an
+# index when they are settled (the marker is set in the transaction that writes the
+# effects), paused or stopped, so a tick over a million open cases with nothing due reads
+# no row at all, and overdue clocks that keep running are not read again every tick.
+# Literals, not bound parameters: a planner can use a partial index only when it can
+# prove the query implies the index's condition from the query's own constants.
+WARN_PENDING = "warned_at IS NULL AND stopped_at IS NULL AND paused_at IS NULL"
+BREACH_PENDING = ("breached_at IS NULL AND stopped_at IS NULL AND paused_at IS NULL"
+                  " AND kind <> 'callback'")
+ESCALATION_PENDING = "escalate_at IS NOT NULL AND stopped_at IS NULL AND paused_at IS NULL"
+CALLBACK_RUNNING = "kind = 'callback' AND stopped_at IS NULL AND paused_at IS NULL"
+
+
+def _partial(name: str, column: str, condition: str) -> sa.Index:
+    return sa.Index(name, column, postgresql_where=sa.text(condition), sqlite_where=sa.text(condition))
+
+
 class Deadline(db.Model):
-    """One SLA clock: running (due_at set), paused (remaining kept) or stopped."""
+    """One SLA clock: running (due_at set), paused (remaining kept) or stopped.
+
+    warn_at: when the yellow warning is due (DEADLINE_WARN_SHARE of the limit, on the
+    working calendar); warned_at: when the yellow stage was settled (warned, or passed over
+    because the red alert came first). breached_at: when the red alert (overdue, 督办) went
+    out. escalate_at: set at breach on clocks the system may escalate (community handling):
+    when the case goes one level up."""
 
     __tablename__ = "deadline"
     __table_args__ = (
-        # The scheduler's question, "which running clocks are due", is one index range.
+        # Lists and queues ask "which running clocks are due before X".
         sa.Index("ix_deadline_running_due", "due_at", postgresql_where=sa.text("stopped_at IS NULL"),
                  sqlite_where=sa.text("stopped_at IS NULL")),
+        _partial("ix_deadline_warn_pending", "warn_at", WARN_PENDING),
+        _partial("ix_deadline_breach_pending", "due_at", BREACH_PENDING),
+        _partial("ix_deadline_escalation_pending", "escalate_at", ESCALATION_PENDING),
+        _partial("ix_deadline_callback_running", "due_at", CALLBACK_RUNNING),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -140,8 +168,10 @@ class Deadline(db.Model):
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     remaining_seconds: Mapped[float | None]
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalate_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CasePhoto(db.Model):

@@ -1,0 +1,136 @@
+"""`flask scheduler run`: wait for the lease (standby), then run the jobs on APScheduler
+until SIGTERM or SIGINT; the batch in hand is finished (or, if the process is killed
+instead, rolled back by the database) and the lease is released by the process's end.
+
+APScheduler is given every setting explicitly rather than relying on its defaults: an
+in-memory job store (the jobs are code, their state is in our tables; a shared job store
+would run jobs twice), UTC, coalesce (a late tick runs once, not once per missed
+interval), one instance per job, and no misfire grace limit (a tick that starts late still
+runs: skipping it would only delay what is due). The tick and the archive share one
+worker thread, so they never run at once; the content recheck waits on WeChat, so it has
+its own.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import UTC, datetime
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.base import STATE_STOPPED
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from backend.extensions import db
+from backend.scheduler import heartbeat, jobs
+from backend.scheduler.lease import LeaseLost, for_database
+from backend.services import clock
+
+log = logging.getLogger("shaobao.scheduler")
+STANDBY_LOG_EVERY = 60  # seconds between "still standby" lines
+
+
+class Runner:
+    def __init__(self, app: Flask):
+        self.app = app
+        self.stop = threading.Event()
+        self.busy = threading.Lock()  # held while the tick or the archive runs
+        self.exit_code = 0
+        self.scheduler: BlockingScheduler | None = None
+        self.holder: heartbeat.Holder | None = None
+        with app.app_context():
+            self.lease = for_database(db.engine, app.config["VAR_DIR"])
+
+    # --- standby ----------------------------------------------------------------------
+
+    def wait_for_lease(self) -> bool:
+        retry = self.app.config["SCHEDULER_STANDBY_SECONDS"]
+        last_said = None
+        while not self.stop.is_set():
+            if self.lease.try_acquire():
+                return True
+            now = datetime.now(UTC)
+            if last_said is None or (now - last_said).total_seconds() >= STANDBY_LOG_EVERY:
+                log.info("scheduler standby: another scheduler holds the %s; retrying every %ss",
+                         self.lease.describe(), retry)
+                last_said = now
+            self.stop.wait(retry)
+        return False
+
+    # --- the jobs -----------------------------------------------------------------------
+
+    def _guarded(self, job):
+        def run():
+            with self.busy:
+                if self.stop.is_set():
+                    self.shutdown()  # a signal that came before start() is honoured here
+                    return
+                try:
+                    self.lease.check()
+                except LeaseLost:
+                    log.error("scheduler lease lost: stopping so that only one scheduler runs")
+                    self.exit_code = 1
+                    self.shutdown()
+                    return
+                with self.app.app_context():
+                    job(self.holder, self.stop)
+        return run
+
+    def _recheck(self):
+        if not self.stop.is_set():
+            with self.app.app_context():
+                jobs.recheck()
+
+    def build(self) -> BlockingScheduler:
+        config = self.app.config
+        scheduler = BlockingScheduler(
+            jobstores={"default": MemoryJobStore()},
+            executors={"default": ThreadPoolExecutor(max_workers=1),
+                       "wechat": ThreadPoolExecutor(max_workers=1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC)
+        first = datetime.now(UTC)
+        scheduler.add_job(self._guarded(jobs.tick), "interval", id="tick", name="tick",
+                          seconds=config["SCHEDULER_TICK_SECONDS"], next_run_time=first)
+        scheduler.add_job(self._guarded(jobs.archive), "interval", id="archive", name="archive",
+                          seconds=config["SCHEDULER_ARCHIVE_SECONDS"], next_run_time=first)
+        scheduler.add_job(self._recheck, "interval", id="recheck", name="content recheck",
+                          seconds=config["SCHEDULER_RECHECK_SECONDS"], next_run_time=first,
+                          executor="wechat")
+        return scheduler
+
+    # --- life ---------------------------------------------------------------------------
+
+    def shutdown(self, *_signal) -> None:
+        self.stop.set()
+        scheduler = self.scheduler
+        if scheduler is not None and scheduler.state != STATE_STOPPED:
+            scheduler.shutdown(wait=False)  # the batch in hand finishes; see run()
+
+    def run(self) -> int:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self.shutdown)
+        try:
+            if not self.wait_for_lease():
+                return 0
+            with self.app.app_context():
+                self.holder = heartbeat.Holder.this_process(clock.now())
+            log.info("scheduler active: holding the %s (pid %s); tick every %ss",
+                     self.lease.describe(), self.holder.pid, self.app.config["SCHEDULER_TICK_SECONDS"])
+            self.scheduler = self.build()
+            if not self.stop.is_set():
+                self.scheduler.start()  # blocks until shutdown()
+            with self.busy:  # the tick or archive in hand ends after its current batch
+                pass
+            log.info("scheduler stopped")
+            return self.exit_code
+        finally:
+            self.lease.close()
+
+
+def run(app: Flask) -> int:
+    # APScheduler logs every run at INFO ("Running job ..."): every two seconds, forever.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    return Runner(app).run()
