@@ -114,6 +114,7 @@ class Runner:
             signal.signal(signum, self.shutdown)
         try:
             if not self.wait_for_lease():
+                log.info("scheduler stopped (it was standby)")
                 return 0
             with self.app.app_context():
                 self.holder = heartbeat.Holder.this_process(clock.now())

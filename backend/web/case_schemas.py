@@ -94,6 +94,9 @@ class DeadlineSchema(ma.Schema):
     due_at = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "null while paused"})
     paused_at = ma.fields.AwareDateTime(allow_none=True)
     stopped_at = ma.fields.AwareDateTime(allow_none=True)
+    warn_at = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "the yellow warning's time"})
+    warned_at = ma.fields.AwareDateTime(allow_none=True)
+    breached_at = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "when it went overdue (red)"})
 
 
 class PersonRefSchema(ma.Schema):

@@ -52,10 +52,16 @@ def wait_for_line(process, text: str, timeout: float = 120) -> str:
 
 
 @pytest.fixture()
-def running(tmp_path):
+def run_env() -> dict:
+    """More environment for scripts/run; a test module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture()
+def running(tmp_path, run_env):
     port, sim_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SHAOBAO_", "DATABASE_URL", "FLASK_"))}
-    env.update(PORT=str(port), WECHAT_SIM_PORT=str(sim_port), SHAOBAO_VAR_DIR=str(tmp_path / "var"))
+    env.update(PORT=str(port), WECHAT_SIM_PORT=str(sim_port), SHAOBAO_VAR_DIR=str(tmp_path / "var"), **run_env)
     if os.environ.get("SHAOBAO_TEST_DATABASE_URL"):
         env["DATABASE_URL"] = own_postgres_database(os.environ["SHAOBAO_TEST_DATABASE_URL"])
     # Its own process group: whatever happens to the test, everything it started is stopped.
