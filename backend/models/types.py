@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 # Python None is SQL NULL (not the JSON text 'null'), so "IS NOT NULL" means "has a value".
 JSONType = sa.JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
@@ -38,3 +38,12 @@ class UTCDateTime(sa.types.TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def one_of(column, values, dialect: str) -> sa.ColumnElement[bool]:
+    """column IN values; on PostgreSQL one array parameter (`= ANY(:values)`), so that a
+    batch of hundreds of ids keeps the statement text short and identical on every call:
+    psycopg parses it once, and the server plans it like any other."""
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))

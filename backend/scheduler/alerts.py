@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Case, Deadline
+from backend.models.types import one_of
 from backend.scheduler.claims import Claimed
 from backend.services import catalogue, caselog, outbox
 
@@ -43,12 +44,14 @@ def _about(row: Deadline) -> dict:
 
 
 def warn(rows: Claimed, moment: datetime) -> int:
+    effects = []
     for row, case in rows:
         row.warned_at = moment
         if row.kind == "callback":
-            outbox.notify(case, "reporter", "rate_reminder", **_about(row))
+            effects.append((case, "reporter", "rate_reminder", _about(row)))
         else:
-            outbox.notify(case, HOLDER.get(row.party, row.party), "deadline_warning", **_about(row))
+            effects.append((case, HOLDER.get(row.party, row.party), "deadline_warning", _about(row)))
+    outbox.notify_many(effects)
     db.session.flush()
     log.info("scheduler warned n=%d", len(rows))
     return len(rows)
@@ -56,7 +59,7 @@ def warn(rows: Claimed, moment: datetime) -> int:
 
 def breach(rows: Claimed, moment: datetime) -> int:
     calendar = catalogue.work_calendar()
-    entries = []
+    effects, entries = [], []
     for row, case in rows:
         row.breached_at = moment
         row.warned_at = row.warned_at or moment  # the red alert settles the yellow one
@@ -64,11 +67,12 @@ def breach(rows: Claimed, moment: datetime) -> int:
             limit = catalogue.limits_for(case.category_id, case.urgency)[row.kind]
             row.escalate_at = calendar.due(row.due_at, limit)
         about = _about(row)
-        outbox.notify(case, HOLDER.get(row.party, row.party), "overdue", **about)
-        outbox.notify(case, HEAD.get(row.party, SUPERVISOR), "supervised", **about)
+        effects.append((case, HOLDER.get(row.party, row.party), "overdue", about))
+        effects.append((case, HEAD.get(row.party, SUPERVISOR), "supervised", about))
         entries.append((case, "overdue", about))
+    outbox.notify_many(effects)
     caselog.append_system(entries)
-    _mark_supervised({case.id for _, case in rows})
+    _mark_supervised({case.id for _, case in rows if not case.supervised})
     db.session.flush()
     log.info("scheduler breached n=%d", len(rows))
     return len(rows)
@@ -78,6 +82,8 @@ def _mark_supervised(case_ids: set[int]) -> None:
     """督办 by the system: a column outside the flow, so (as case_actions.update_outside_flow
     explains) the version stays and nobody acting on the case gets a 409 for it. One
     statement for the batch; the claim holds these rows."""
+    if not case_ids:
+        return
     table = Case.__table__
-    db.session.execute(sa.update(table).where(table.c.id.in_(case_ids), table.c.supervised.is_(False))
-                       .values(supervised=True))
+    dialect = db.session.get_bind().dialect.name
+    db.session.execute(sa.update(table).where(one_of(table.c.id, case_ids, dialect)).values(supervised=True))

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Case, Deadline
+from backend.models.types import one_of
 
 CALLBACK = sa.literal_column("'callback'")
 Claimed = list[tuple[Deadline, Case]]
@@ -69,7 +70,7 @@ def claim(name: str, moment: datetime, limit: int) -> Claimed:
     rows = db.session.scalars(statement(name, moment, limit, dialect)).all()
     if not rows:
         return []
-    cases = sa.select(Case).where(Case.id.in_({row.case_id for row in rows}))
+    cases = sa.select(Case).where(one_of(Case.id, {row.case_id for row in rows}, dialect))
     if dialect == "postgresql" and QUESTIONS[name].lock_cases:
         # A case someone is acting on right now is skipped; its clocks wait for the next
         # batch (their locks are kept until this one commits, which is harmless).

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Case, CaseLog
+from backend.models.types import one_of
 from backend.services import clock
 
 
@@ -22,19 +23,24 @@ def append(case: Case, action: str, actor_id: int | None, actor_role: str, from_
     return row
 
 
-def append_system(entries: list[tuple[Case, str, dict]]) -> list[CaseLog]:
+def append_system(entries: list[tuple[Case, str, dict]]) -> int:
     """Rows the system writes on many cases at once, each in the state its case is in (the
-    scheduler's overdue entries): one query numbers them all. The caller holds the cases'
-    rows (the scheduler's claim locks them), so no action takes the same numbers meanwhile."""
+    scheduler's overdue entries): one query numbers them all, one INSERT writes them. The
+    caller holds the cases' rows (the scheduler's claim locks them), so no action takes the
+    same numbers meanwhile."""
+    if not entries:
+        return 0
+    dialect = db.session.get_bind().dialect.name
     ids = {case.id for case, _, _ in entries}
     last = dict(db.session.execute(sa.select(CaseLog.case_id, sa.func.max(CaseLog.seq))
-                                   .where(CaseLog.case_id.in_(ids)).group_by(CaseLog.case_id)).all())
+                                   .where(one_of(CaseLog.case_id, ids, dialect))
+                                   .group_by(CaseLog.case_id)).all())
     moment = clock.now()
     rows = []
     for case, action, payload in entries:
         last[case.id] = last.get(case.id, 0) + 1
-        rows.append(CaseLog(case_id=case.id, seq=last[case.id], action=action, actor_id=None,
-                            actor_role="system", from_state=case.state, to_state=case.state,
-                            payload=payload, at=moment))
-    db.session.add_all(rows)
-    return rows
+        rows.append({"case_id": case.id, "seq": last[case.id], "action": action, "actor_id": None,
+                     "actor_role": "system", "from_state": case.state, "to_state": case.state,
+                     "payload": payload, "at": moment})
+    db.session.execute(sa.insert(CaseLog), rows)
+    return len(rows)

@@ -1,5 +1,8 @@
-"""The scheduler: when each clock warns and escalates, one partial index per question the
-tick asks, and the scheduler's heartbeat.
+"""The scheduler: warning and escalation times, a partial index per question, the heartbeat.
+
+Each clock gets warn_at (the yellow warning) and escalate_at (set at breach where the
+system escalates); each question the tick asks gets a partial index that holds only the
+rows still to be acted on; scheduler_heartbeat holds the active scheduler's last beat.
 
 Revision ID: 0009
 Revises: 0008

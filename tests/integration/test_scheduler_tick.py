@@ -176,21 +176,22 @@ def test_batches_each_commit_and_a_failed_batch_is_redone_whole(people, frozen, 
     case_ids = [report(people.resident)["id"] for _ in range(5)]
     frozen.set("2026-03-02 12:01")
     calls = {"n": 0}
-    real_notify = alerts.outbox.notify
+    real_notify_many = alerts.outbox.notify_many
 
-    def failing_on_the_seventh(*args, **kwargs):
+    def dying_in_the_second_batch(effects):
         calls["n"] += 1
-        if calls["n"] == 7:                           # the second clock of the second batch
-            raise RuntimeError("the process dies here")
-        real_notify(*args, **kwargs)
-    monkeypatch.setattr(alerts.outbox, "notify", failing_on_the_seventh)
+        real_notify_many(effects)                     # its effects are written...
+        if calls["n"] == 2:
+            raise RuntimeError("the process dies here")   # ...and the batch never commits
+    monkeypatch.setattr(alerts.outbox, "notify_many", dying_in_the_second_batch)
     with pytest.raises(RuntimeError):
         tick()
     breached = [c for c in case_ids if the_clock(c, "triage").breached_at is not None]
     assert len(breached) == 2                         # the first batch committed, the second not at all
     assert sum(len(effects(c, "overdue")) for c in case_ids) == 2
+    assert sum(case_row(c).supervised for c in case_ids) == 2
 
-    monkeypatch.setattr(alerts.outbox, "notify", real_notify)
+    monkeypatch.setattr(alerts.outbox, "notify_many", real_notify_many)
     beats = []
     monkeypatch.setattr(jobs.heartbeat, "beat", lambda holder, moment: beats.append(moment))
     assert tick()["breached"] == 3
