@@ -234,3 +234,37 @@ def test_two_ticks_at_once_split_the_work(world, schedulers):
     done = [int(re.search(r"(\d+) breached", schedulers.output(p)).group(1)) for p in ticks]
     assert sum(done) == len(case_ids), done
     assert_each_fired_once(world, case_ids)
+
+
+def test_sigterm_mid_tick_finishes_the_batch_in_hand_and_exits(world, schedulers):
+    case_ids = add_due_clocks(world, 4000)
+    stopping = schedulers.start()
+    until(lambda: breached(world, case_ids), "the first batch to commit")
+    stopping.send_signal(signal.SIGTERM)
+    assert stopping.wait(30) == 0, schedulers.output(stopping)
+    assert "scheduler stopped" in schedulers.output(stopping)
+    counts = tally(world, case_ids)
+    assert 0 < counts["breached"] < len(case_ids) and counts["breached"] % BATCH == 0
+    schedulers.start()
+    until(lambda: breached(world, case_ids) == len(case_ids), "the successor to finish", timeout=120)
+    assert_each_fired_once(world, case_ids)
+
+
+def test_a_holder_whose_lock_session_dies_steps_down(world, schedulers):
+    if not world["url"].startswith("postgres"):
+        pytest.skip("a file lock cannot be lost while its process lives")
+    first = schedulers.start()
+    until(lambda: holder_pid(world) == first.pid, "the first scheduler's heartbeat")
+    second = schedulers.start()
+    until(lambda: "standby" in schedulers.output(second), "the second scheduler to stand by")
+
+    def terminate_lock_session():   # as a database restart or a failover would
+        return db.session.scalar(sa.text(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"))
+    assert in_db(world, terminate_lock_session)
+    assert first.wait(30) == 1                        # it stops rather than run beside another
+    assert "lease lost" in schedulers.output(first)
+    until(lambda: holder_pid(world) == second.pid, "the standby to take over")
+    after = add_due_clocks(world, 50)
+    until(lambda: breached(world, after) == len(after), "the new holder to process what is due")
+    assert_each_fired_once(world, after)

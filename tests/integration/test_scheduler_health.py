@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.scheduler import jobs, lease
-from tests.integration.scheduler_helpers import HOLDER, frozen, tick  # noqa: F401
+from tests.integration.scheduler_helpers import frozen  # noqa: F401 (a fixture)
+from tests.integration.scheduler_helpers import HOLDER, tick
 
 
 def test_no_heartbeat_and_none_expected_is_fine(client):

@@ -7,10 +7,10 @@ import pytest
 
 from backend.scheduler import alerts, jobs
 from backend.services import catalogue
-from tests.integration.case_helpers import act, department_id, report, upload, user_id
-from tests.integration.scheduler_helpers import (HOLDER, archive, beijing, case_row, clocks,  # noqa: F401
-                                                 effects, frozen, log_actions, payloads, the_clock,
-                                                 tick)
+from tests.integration.case_helpers import act, department_id, report, upload
+from tests.integration.scheduler_helpers import frozen  # noqa: F401 (a fixture)
+from tests.integration.scheduler_helpers import (archive, beijing, case_row, clocks, effects, log_actions,
+                                                 payloads, the_clock, tick)
 
 NOTHING = {"breached": 0, "escalated": 0, "warned": 0}
 
