@@ -204,8 +204,8 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING)
     from backend.scheduler import heartbeat, jobs
 
-    var = tempfile.mkdtemp(prefix="shaobao-bench-tick-")
-    app = create_app({"VAR_DIR": var, "REDIS_URL": None})
+    var = tempfile.TemporaryDirectory(prefix="shaobao-bench-tick-")
+    app = create_app({"VAR_DIR": var.name, "REDIS_URL": None})
     logging.getLogger("shaobao").setLevel(logging.WARNING)
     with app.app_context():
         print(f"Scheduler tick on PostgreSQL (fsync off), {args.cases:,} open cases. "
@@ -250,6 +250,7 @@ def main() -> int:
               f"{'yes' if verify_once(ids) == checked and not any(again.values()) else 'NO'})")
     with app.app_context():
         db.engine.dispose()
+    var.cleanup()
     return 0
 
 
