@@ -49,6 +49,26 @@ def default_wechat_base(name: str, env) -> str:
     return "http://127.0.0.1:%s" % env.get("WECHAT_SIM_PORT", "5100")
 
 
+# The resident steps WeChat subscribe messages announce (issue: accepted, dispatched,
+# result ready, closed - please rate), each a template chosen in the mini-program's admin.
+SUBSCRIBE_STEPS = ("accepted", "dispatched", "result_ready", "closed")
+
+
+def subscribe_templates(name: str, env) -> dict[str, str]:
+    """Template id per step from WECHAT_TEMPLATE_<STEP>; empty turns a step off. Outside
+    production each step has a made-up id the simulator accepts."""
+    return {step: env.get(f"WECHAT_TEMPLATE_{step.upper()}",
+                          "" if name == "production" else f"dev-template-{step.replace('_', '-')}")
+            for step in SUBSCRIBE_STEPS}
+
+
+def choice(env, key: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(key, default)
+    if value not in allowed:
+        raise ConfigError(f"{key} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
 def load(environ: dict | None = None) -> dict:
     """Flask config keys from an environment mapping (os.environ by default)."""
     env = os.environ if environ is None else environ
@@ -73,6 +93,12 @@ def load(environ: dict | None = None) -> dict:
         "SIMILAR_WINDOW_DAYS": number(env, "SIMILAR_WINDOW_DAYS", "30", int),
         "REOPEN_LIMIT": int(env.get("REOPEN_LIMIT", "1")),
         "ARRIVAL_RADIUS_M": number(env, "ARRIVAL_RADIUS_M", "500", float),
+        "WECHAT_TEMPLATES": subscribe_templates(name, env),
+        # After commit, effects go out from a background thread ("thread"), inside the
+        # request ("inline": tests, so an answer means delivered) or only from the sweeper.
+        "OUTBOX_DELIVERY": choice(env, "OUTBOX_DELIVERY", "thread", ("thread", "inline", "off")),
+        "OUTBOX_MAX_ATTEMPTS": number(env, "OUTBOX_MAX_ATTEMPTS", "8", int),
+        "OUTBOX_LEASE_SECONDS": number(env, "OUTBOX_LEASE_SECONDS", "60", float),
     }
     if name == "production":
         check_production(settings, env)

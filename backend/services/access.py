@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from backend.extensions import db
-from backend.models import (AuditEntry, Case, CasePhoto, CaseSupport, Department, Grant, Photo,
-                            PhotoOwner, Region, Summons, User)
+from backend.models import (AuditEntry, Case, CasePhoto, CaseSupport, Department, Grant,
+                            OutboxEffect, Photo, PhotoOwner, Region, Summons, User)
 from backend.services.errors import Forbidden, NotFound
 from workflows.summons import OPEN as SUMMONS_ACTIVE
 
@@ -275,8 +275,22 @@ def case_relations(viewer: Viewer, case: Case) -> frozenset[str]:
     return frozenset(relations | _fallbacks(viewer, case, relations))
 
 
+# --- outbox effects (dead letters) -------------------------------------------------------
+
+def effect_filter(viewer: Viewer):
+    """A county's administrators watch the delivery of effects about their county's cases
+    (dead letters: what could not be delivered); platform administrators all of them."""
+    if viewer.is_platform_admin:
+        return sa.true()
+    paths = viewer.paths(("county_admin",))
+    if not paths:
+        return sa.false()
+    return OutboxEffect.case_id.in_(sa.select(Case.id).where(under_any(Case.region_path, paths)))
+
+
 VISIBILITY = {Region: region_filter, Department: department_filter, Grant: grant_filter,
-              User: user_filter, AuditEntry: audit_filter, Case: case_filter, Photo: photo_filter}
+              User: user_filter, AuditEntry: audit_filter, Case: case_filter, Photo: photo_filter,
+              OutboxEffect: effect_filter}
 
 
 def visible(viewer: Viewer, model):

@@ -48,7 +48,7 @@ def create_case(*, category: Category, body: dict, located, reporter_id: int | N
     entry = caselog.append(case, "submit", reporter_id, reporter_kind, None, case.state,
                            {"category": category.code, "channel": channel})
     deadlines.start(case, "triage", LEVEL_PARTIES[case.level], fresh=True)
-    outbox.notify(case, LEVEL_PARTIES[case.level], "new_case")
+    outbox.case_changed(case, "submit", entry.seq)
     log.info("case created case=%s category=%s channel=%s region=%s", case.id, category.code,
              channel, located.code)
     return case, entry
