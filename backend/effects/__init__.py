@@ -83,7 +83,9 @@ class _Worker:
     def _run(self) -> None:
         from backend.effects import relay
         while True:
-            ids = self.queue.get()
+            ids = list(self.queue.get())
+            while not self.queue.empty():  # what piled up meanwhile goes in the same claim
+                ids.extend(self.queue.get_nowait())
             try:
                 with self.app.app_context():
                     relay.deliver(ids)
