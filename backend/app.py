@@ -18,6 +18,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_database(app)
     register_clock(app)
     register_wechat(app)
+    register_effects(app)
     register_api(app)
     register_health(app)
     register_cli(app)
@@ -104,6 +105,11 @@ def register_wechat(app: Flask) -> None:
     app.extensions["shaobao.wechat"] = MiniProgramClient(
         app.config["WECHAT_APPID"], app.config["WECHAT_SECRET"], app.config["WECHAT_API_BASE"],
         timeout=app.config["WECHAT_TIMEOUT_SECONDS"], session_storage=storage)
+
+
+def register_effects(app: Flask) -> None:
+    from backend import effects
+    effects.install(app)
 
 
 def register_api(app: Flask) -> None:

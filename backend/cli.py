@@ -81,6 +81,20 @@ def seed_demo_users():
         click.echo(f"  {openid:<26} {name:<4}  {grants}")
 
 
+@click.group("outbox")
+def outbox():
+    """Delivery of effects (socket pushes, subscribe messages)."""
+
+
+@outbox.command("sweep")
+@with_appcontext
+def outbox_sweep():
+    """Deliver what is due now: left behind by a process that died, or backed off."""
+    from backend.effects import relay
+    counts = relay.sweep()
+    click.echo("outbox: " + (", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing due"))
+
+
 @click.command("wechat-sim")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5100, show_default=True, envvar="WECHAT_SIM_PORT")
@@ -92,4 +106,4 @@ def wechat_sim(host, port):
           secret=current_app.config["WECHAT_SECRET"])
 
 
-COMMANDS = (seed, cases, scheduler, wechat_sim)
+COMMANDS = (seed, cases, outbox, scheduler, wechat_sim)

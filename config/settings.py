@@ -75,6 +75,9 @@ def scheduler(env, name: str) -> dict:
         "SCHEDULER_STANDBY_SECONDS": number(env, "SCHEDULER_STANDBY_SECONDS", "1", float),
         "SCHEDULER_STALE_SECONDS": number(env, "SCHEDULER_STALE_SECONDS", "30", float),
         "SCHEDULER_EXPECTED": flag(env, "SCHEDULER_EXPECTED", name == "production"),
+        # The outbox sweep every tick (what no request handed the relay); off where something
+        # else runs `flask outbox sweep`.
+        "SCHEDULER_SWEEP_OUTBOX": flag(env, "SCHEDULER_SWEEP_OUTBOX", True),
         "DEADLINE_WARN_SHARE": share(env, "DEADLINE_WARN_SHARE", "0.8"),
     }
 
@@ -84,6 +87,26 @@ def default_wechat_base(name: str, env) -> str:
     if name == "production":
         return WECHAT_API_BASE
     return "http://127.0.0.1:%s" % env.get("WECHAT_SIM_PORT", "5100")
+
+
+# The resident steps WeChat subscribe messages announce (issue: accepted, dispatched,
+# result ready, closed - please rate), each a template chosen in the mini-program's admin.
+SUBSCRIBE_STEPS = ("accepted", "dispatched", "result_ready", "closed")
+
+
+def subscribe_templates(name: str, env) -> dict[str, str]:
+    """Template id per step from WECHAT_TEMPLATE_<STEP>; empty turns a step off. Outside
+    production each step has a made-up id the simulator accepts."""
+    return {step: env.get(f"WECHAT_TEMPLATE_{step.upper()}",
+                          "" if name == "production" else f"dev-template-{step.replace('_', '-')}")
+            for step in SUBSCRIBE_STEPS}
+
+
+def choice(env, key: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(key, default)
+    if value not in allowed:
+        raise ConfigError(f"{key} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
 
 
 def load(environ: dict | None = None) -> dict:
@@ -110,6 +133,12 @@ def load(environ: dict | None = None) -> dict:
         "SIMILAR_WINDOW_DAYS": number(env, "SIMILAR_WINDOW_DAYS", "30", int),
         "REOPEN_LIMIT": int(env.get("REOPEN_LIMIT", "1")),
         "ARRIVAL_RADIUS_M": number(env, "ARRIVAL_RADIUS_M", "500", float),
+        "WECHAT_TEMPLATES": subscribe_templates(name, env),
+        # After commit, effects go out from a background thread ("thread"), inside the
+        # request ("inline": tests, so an answer means delivered) or only from the sweeper.
+        "OUTBOX_DELIVERY": choice(env, "OUTBOX_DELIVERY", "thread", ("thread", "inline", "off")),
+        "OUTBOX_MAX_ATTEMPTS": number(env, "OUTBOX_MAX_ATTEMPTS", "8", int),
+        "OUTBOX_LEASE_SECONDS": number(env, "OUTBOX_LEASE_SECONDS", "60", float),
         # Test-only: a file holding seconds to add to the real clock, read by every process
         # (the end-to-end tests move time for the server and the scheduler together).
         "CLOCK_FILE": env.get("SHAOBAO_CLOCK_FILE") or None,

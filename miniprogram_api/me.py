@@ -5,10 +5,11 @@ from flask import g
 from flask_smorest import Blueprint
 
 from backend.extensions import db
-from backend.services import auth
+from backend.services import auth, subscriptions
 from backend.web.auth import wechat
 from backend.web.schemas import UserSchema
-from miniprogram_api.schemas import CodeSchema, PhoneBoundSchema
+from miniprogram_api.schemas import (CodeSchema, PhoneBoundSchema, SubscribeResultSchema,
+                                     SubscriptionsSchema)
 
 blp = Blueprint("mp_me", __name__, url_prefix="/api/mp/me", description="The signed-in user")
 
@@ -28,3 +29,21 @@ def bind_phone(body):
     user, token = auth.bind_phone(wechat(), g.user, body["code"])
     db.session.commit()
     return {"user": user, "token": token}
+
+
+@blp.route("/subscriptions", methods=["GET"])
+@blp.response(200, SubscriptionsSchema)
+def subscriptions_held():
+    """The template id of each step (ask wx.requestSubscribeMessage for these) and how many
+    messages of each the user has accepted and not yet received."""
+    return {"templates": subscriptions.templates(), "available": subscriptions.counts(g.user.id)}
+
+
+@blp.route("/subscriptions", methods=["POST"])
+@blp.arguments(SubscribeResultSchema)
+@blp.response(200, SubscriptionsSchema)
+def subscriptions_accepted(body):
+    """Report wx.requestSubscribeMessage's result: each "accept" allows one message."""
+    available = subscriptions.record(g.user.id, body["results"])
+    db.session.commit()
+    return {"templates": subscriptions.templates(), "available": available}

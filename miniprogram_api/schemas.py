@@ -40,3 +40,18 @@ class LocatedSchema(ma.Schema):
     lng = ma.fields.Float()
     lat = ma.fields.Float()
     coord_system = ma.fields.String(metadata={"description": "the datum lng/lat are given in (gcj02)"})
+
+
+class SubscribeResultSchema(ma.Schema):
+    results = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(min=1, max=64)),
+                             values=ma.fields.String(), required=True,
+                             validate=validate.Length(min=1, max=20),
+                             metadata={"description": "wx.requestSubscribeMessage's answer: "
+                                                      "template id -> accept | reject | ban | filter"})
+
+
+class SubscriptionsSchema(ma.Schema):
+    templates = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(),
+                               metadata={"description": "step -> template id"})
+    available = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(),
+                               metadata={"description": "step -> messages accepted and not yet sent"})

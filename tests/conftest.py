@@ -76,7 +76,7 @@ def app(database_url, sim, tmp_path_factory):
         "SHAOBAO_ENV": "test", "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
         "VAR_DIR": str(tmp_path_factory.mktemp("var")), "REDIS_URL": None,
         "WECHAT_APPID": SIM_APPID, "WECHAT_SECRET": SIM_SECRET, "WECHAT_API_BASE": sim.url,
-        "WECHAT_TIMEOUT_SECONDS": 2.0,
+        "WECHAT_TIMEOUT_SECONDS": 2.0, "OUTBOX_DELIVERY": "inline",
     })
     with app.app_context():
         upgrade()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from backend.models.outbox import OUTCOMES
 from backend.models.people import ROLES
 from backend.models.regions import LEVELS
 from backend.web.schemas import Id, RegionRefSchema
@@ -194,3 +195,21 @@ class ApiClientCreateSchema(ma.Schema):
 class ApiClientCreatedSchema(ma.Schema):
     client = ma.fields.Nested(ApiClientSchema)
     key = ma.fields.String(metadata={"description": "send as X-Api-Key; shown only once"})
+
+
+class EffectQuerySchema(ma.Schema):
+    outcome = ma.fields.String(validate=validate.OneOf(("pending",) + OUTCOMES))
+
+
+class EffectSchema(ma.Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String(metadata={"description": "push | subscribe_message"})
+    case_id = ma.fields.Integer(allow_none=True)
+    recipient_id = ma.fields.Integer(allow_none=True)
+    payload = ma.fields.Dict()
+    attempts = ma.fields.Integer()
+    next_attempt_at = ma.fields.AwareDateTime(allow_none=True)
+    outcome = ma.fields.String(allow_none=True, metadata={"description": "null while pending"})
+    last_error = ma.fields.String(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+    delivered_at = ma.fields.AwareDateTime(allow_none=True)

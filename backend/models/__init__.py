@@ -5,7 +5,7 @@ from backend.models.catalogue import CalendarDay, Category, UrgencyClass
 from backend.models.clients import ApiClient, IdempotencyKey
 from backend.models.departments import Department
 from backend.models.media import Photo, PhotoOwner
-from backend.models.outbox import OutboxEffect
+from backend.models.outbox import OutboxEffect, SubscribeCredit
 from backend.models.people import AuthToken, Grant, User
 from backend.models.regions import Region
 from backend.models.scheduler import SchedulerHeartbeat
@@ -14,4 +14,4 @@ from backend.models.versions import ReferenceVersion
 __all__ = ["ApiClient", "AuditEntry", "AuthToken", "CalendarDay", "Case", "CaseLog", "CasePhoto",
            "CaseSupport", "Category", "Deadline", "Department", "Grant", "IdempotencyKey",
            "OutboxEffect", "Photo", "PhotoOwner", "ReferenceVersion", "Region", "SchedulerHeartbeat",
-           "Summons", "UrgencyClass", "User"]
+           "SubscribeCredit", "Summons", "UrgencyClass", "User"]

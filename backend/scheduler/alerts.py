@@ -1,17 +1,22 @@
-"""The yellow warning and the red alert, a claimed batch at a time, set-based: the markers
-and the effects of a whole batch are written in its one transaction (a few statements per
-batch, not per clock), so 10,000 clocks falling due together take seconds, not minutes.
+"""The yellow warning and the red alert, a claimed batch at a time, set-based: the markers,
+the timeline entries and the effects of a whole batch are written in its one transaction
+(a few statements per batch, not per clock), so 10,000 clocks falling due together take
+seconds, not minutes.
 
-Who hears what (DOMAIN.md: red/yellow warnings and supervision 督办, each stage's clock
-attributed to the party holding the case):
+Each alert is a change of the case, as the outbox sees changes (services/outbox.py): an
+entry in the case's timeline by the system, and one push numbered like it, which Socket.IO
+sends to everyone who may see the case (resync works by that number). Residents hear of
+their own steps by subscribe message (the callback reminder). Who is meant (DOMAIN.md:
+red/yellow warnings and supervision 督办, each stage's clock attributed to the party
+holding the case) is in the entry and in the notifications:
 - yellow ("deadline_warning") to the party holding the clock; on the callback clock the
   warning is the reminder to the reporter to rate ("rate_reminder");
 - red ("overdue") to the party holding it, and supervision ("supervised") to that party's
   head: a grid worker's community, a community's township hub, a hub's county platform, a
   department's county platform (the level that supervises and ranks departments). The case
-  is marked supervised and its timeline gets an "overdue" entry by the system.
+  is marked supervised.
 Audiences are the flow's names, plus "department" (one summoned department, named by
-department_id) for a summons' own clocks; every payload names the clock (deadline_id).
+department_id) for a summons' own clocks; every entry names the clock (deadline_id).
 """
 from __future__ import annotations
 
@@ -35,6 +40,7 @@ SUPERVISOR = "county"  # the platform supervises whatever has no head above
 # Clocks the flow lets the system escalate when overdue by a further limit (the system's
 # `escalate` from community handling): the further limit is the stage's own limit again.
 ESCALATING = frozenset({"community_handling"})
+Told = tuple[Case, str, dict, tuple[tuple[str, str], ...]]  # case, entry, about, (audience, event)
 
 
 def _about(row: Deadline) -> dict:
@@ -43,15 +49,26 @@ def _about(row: Deadline) -> dict:
             "due_at": row.due_at.isoformat()}
 
 
+def _tell(told: list[Told]) -> None:
+    """Timeline entries, their pushes, and the notifications, for a whole batch."""
+    changes = caselog.append_system([(case, entry, about) for case, entry, about, _ in told])
+    outbox.cases_changed(changes)
+    for case, _entry, about, audiences in told:
+        for audience, event in audiences:
+            outbox.notify(case, audience, event, **about)
+
+
 def warn(rows: Claimed, moment: datetime) -> int:
-    effects = []
+    told = []
     for row, case in rows:
         row.warned_at = moment
         if row.kind == "callback":
-            effects.append((case, "reporter", "rate_reminder", _about(row)))
+            told.append((case, "rate_reminder", _about(row), (("reporter", "rate_reminder"),)))
         else:
-            effects.append((case, HOLDER.get(row.party, row.party), "deadline_warning", _about(row)))
-    outbox.notify_many(effects)
+            holder = HOLDER.get(row.party, row.party)
+            told.append((case, "deadline_warning", {**_about(row), "holder": holder},
+                         ((holder, "deadline_warning"),)))
+    _tell(told)
     db.session.flush()
     log.info("scheduler warned n=%d", len(rows))
     return len(rows)
@@ -59,19 +76,17 @@ def warn(rows: Claimed, moment: datetime) -> int:
 
 def breach(rows: Claimed, moment: datetime) -> int:
     calendar = catalogue.work_calendar()
-    effects, entries = [], []
+    told = []
     for row, case in rows:
         row.breached_at = moment
         row.warned_at = row.warned_at or moment  # the red alert settles the yellow one
         if row.kind in ESCALATING:
             limit = catalogue.limits_for(case.category_id, case.urgency)[row.kind]
             row.escalate_at = calendar.due(row.due_at, limit)
-        about = _about(row)
-        effects.append((case, HOLDER.get(row.party, row.party), "overdue", about))
-        effects.append((case, HEAD.get(row.party, SUPERVISOR), "supervised", about))
-        entries.append((case, "overdue", about))
-    outbox.notify_many(effects)
-    caselog.append_system(entries)
+        holder, head = HOLDER.get(row.party, row.party), HEAD.get(row.party, SUPERVISOR)
+        told.append((case, "overdue", {**_about(row), "holder": holder, "supervised_by": head},
+                     ((holder, "overdue"), (head, "supervised"))))
+    _tell(told)
     _mark_supervised({case.id for _, case in rows if not case.supervised})
     db.session.flush()
     log.info("scheduler breached n=%d", len(rows))

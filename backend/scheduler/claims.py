@@ -10,9 +10,9 @@ then fetched by primary key.
 On PostgreSQL the rows are locked FOR UPDATE SKIP LOCKED: a second tick (a standby that
 took over early, `flask scheduler tick` by hand) skips what this one holds, and after this
 one commits the rows no longer match (the marker is set), which PostgreSQL re-checks on
-the newest row version before locking. Cases are locked with their clocks where the step
-changes the case, so a person acting on the case at that moment either waits for this
-batch or is skipped by it, never deadlocked with it. SQLite serialises writers (BEGIN
+the newest row version before locking. Cases are locked with their clocks (every step
+writes to the case's timeline, or acts on the case), so a person acting on the case at
+that moment either waits for this batch or is skipped by it, never deadlocked with it. SQLite serialises writers (BEGIN
 IMMEDIATE), which gives the same guarantee.
 """
 from __future__ import annotations
@@ -35,24 +35,22 @@ class Question:
     index: str            # the partial index that answers it (checked by the tests)
     column: sa.Column     # the indexed time
     conditions: tuple     # the index's condition, as the query repeats it
-    lock_cases: bool      # the step changes the case
 
 
 RUNNING = (Deadline.stopped_at.is_(None), Deadline.paused_at.is_(None))
 QUESTIONS = {
     # Yellow warnings and callback reminders due.
     "warnings": Question("ix_deadline_warn_pending", Deadline.warn_at,
-                         (Deadline.warned_at.is_(None), *RUNNING), lock_cases=False),
+                         (Deadline.warned_at.is_(None), *RUNNING)),
     # Past due and not yet alerted; callbacks aside (they archive).
     "breaches": Question("ix_deadline_breach_pending", Deadline.due_at,
-                         (Deadline.breached_at.is_(None), *RUNNING, Deadline.kind != CALLBACK),
-                         lock_cases=True),
+                         (Deadline.breached_at.is_(None), *RUNNING, Deadline.kind != CALLBACK)),
     # Overdue clocks the system escalates, their further limit passed.
     "escalations": Question("ix_deadline_escalation_pending", Deadline.escalate_at,
-                            (Deadline.escalate_at.is_not(None), *RUNNING), lock_cases=True),
+                            (Deadline.escalate_at.is_not(None), *RUNNING)),
     # Callback clocks run out: the reporter never rated.
     "callbacks": Question("ix_deadline_callback_running", Deadline.due_at,
-                          (Deadline.kind == CALLBACK, *RUNNING), lock_cases=True),
+                          (Deadline.kind == CALLBACK, *RUNNING)),
 }
 
 
@@ -71,7 +69,7 @@ def claim(name: str, moment: datetime, limit: int) -> Claimed:
     if not rows:
         return []
     cases = sa.select(Case).where(one_of(Case.id, {row.case_id for row in rows}, dialect))
-    if dialect == "postgresql" and QUESTIONS[name].lock_cases:
+    if dialect == "postgresql":
         # A case someone is acting on right now is skipped; its clocks wait for the next
         # batch (their locks are kept until this one commits, which is harmless).
         cases = cases.with_for_update(skip_locked=True)

@@ -7,8 +7,8 @@ in-memory job store (the jobs are code, their state is in our tables; a shared j
 would run jobs twice), UTC, coalesce (a late tick runs once, not once per missed
 interval), one instance per job, and no misfire grace limit (a tick that starts late still
 runs: skipping it would only delay what is due). The tick and the archive share one
-worker thread, so they never run at once; the content recheck waits on WeChat, so it has
-its own.
+worker thread, so they never run at once; the outbox sweep (delivery: Socket.IO, WeChat)
+and the content recheck wait on others' services, so each has its own.
 """
 from __future__ import annotations
 
@@ -83,11 +83,17 @@ class Runner:
             with self.app.app_context():
                 jobs.recheck()
 
+    def _sweep(self):
+        if not self.stop.is_set():
+            with self.app.app_context():
+                jobs.sweep_outbox(self.stop)
+
     def build(self) -> BlockingScheduler:
         config = self.app.config
         scheduler = BlockingScheduler(
             jobstores={"default": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(max_workers=1),
+                       "outbox": ThreadPoolExecutor(max_workers=1),
                        "wechat": ThreadPoolExecutor(max_workers=1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC)
@@ -96,6 +102,10 @@ class Runner:
                           seconds=config["SCHEDULER_TICK_SECONDS"], next_run_time=first)
         scheduler.add_job(self._guarded(jobs.archive), "interval", id="archive", name="archive",
                           seconds=config["SCHEDULER_ARCHIVE_SECONDS"], next_run_time=first)
+        if config["SCHEDULER_SWEEP_OUTBOX"]:
+            scheduler.add_job(self._sweep, "interval", id="outbox", name="outbox sweep",
+                              seconds=config["SCHEDULER_TICK_SECONDS"], next_run_time=first,
+                              executor="outbox")
         scheduler.add_job(self._recheck, "interval", id="recheck", name="content recheck",
                           seconds=config["SCHEDULER_RECHECK_SECONDS"], next_run_time=first,
                           executor="wechat")

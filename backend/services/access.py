@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from backend.extensions import db
-from backend.models import (AuditEntry, Case, CasePhoto, CaseSupport, Department, Grant, Photo,
-                            PhotoOwner, Region, Summons, User)
+from backend.models import (AuditEntry, Case, CasePhoto, CaseSupport, Department, Grant,
+                            OutboxEffect, Photo, PhotoOwner, Region, Summons, User)
 from backend.services.errors import Forbidden, NotFound
 from workflows.summons import OPEN as SUMMONS_ACTIVE
 
@@ -68,24 +68,33 @@ class Viewer:
 
 
 @functools.cache
-def _scopes_query():
-    """Built once: every request asks it, and building the statement costs more than running it."""
+def grant_scopes():
+    """(user_id, role, path, department_id) of every grant that reaches something: a grant
+    in a deactivated department reaches nothing. A subquery, so authentication can read the
+    token and the grants in one statement; built once, as every request asks it."""
     dept_region = aliased(Region)
-    return (sa.select(Grant.role, Region.path, dept_region.path, Grant.department_id)
+    return (sa.select(Grant.user_id, Grant.role,
+                      sa.func.coalesce(Region.path, dept_region.path).label("path"),
+                      Grant.department_id)
             .outerjoin(Region, Grant.region_id == Region.id)
             .outerjoin(Department, Grant.department_id == Department.id)
             .outerjoin(dept_region, Department.region_id == dept_region.id)
-            .where(Grant.user_id == sa.bindparam("user_id"),
-                   sa.or_(Department.id.is_(None), Department.active)))
+            .where(sa.or_(Department.id.is_(None), Department.active))
+            .subquery("scope"))
+
+
+def viewer_from(user_id: int, rows) -> Viewer:
+    """The viewer from (role, path, department_id) rows of grant_scopes (role None: none)."""
+    return Viewer(user_id, tuple(Scope(role, path, department_id)
+                                 for role, path, department_id in rows if role is not None))
 
 
 def viewer_for(user: User) -> Viewer:
-    """Build the viewer from the grants as they are now: a removed grant is gone at once,
-    and a grant in a deactivated department reaches nothing."""
-    rows = db.session.execute(_scopes_query(), {"user_id": user.id}).all()
-    scopes = tuple(Scope(role, region_path or dept_path, department_id)
-                   for role, region_path, dept_path, department_id in rows)
-    return Viewer(user.id, scopes)
+    """Build the viewer from the grants as they are now: a removed grant is gone at once."""
+    scope = grant_scopes()
+    rows = db.session.execute(sa.select(scope.c.role, scope.c.path, scope.c.department_id)
+                              .where(scope.c.user_id == user.id)).all()
+    return viewer_from(user.id, rows)
 
 
 def under_any(column, paths: list[str]):
@@ -266,8 +275,22 @@ def case_relations(viewer: Viewer, case: Case) -> frozenset[str]:
     return frozenset(relations | _fallbacks(viewer, case, relations))
 
 
+# --- outbox effects (dead letters) -------------------------------------------------------
+
+def effect_filter(viewer: Viewer):
+    """A county's administrators watch the delivery of effects about their county's cases
+    (dead letters: what could not be delivered); platform administrators all of them."""
+    if viewer.is_platform_admin:
+        return sa.true()
+    paths = viewer.paths(("county_admin",))
+    if not paths:
+        return sa.false()
+    return OutboxEffect.case_id.in_(sa.select(Case.id).where(under_any(Case.region_path, paths)))
+
+
 VISIBILITY = {Region: region_filter, Department: department_filter, Grant: grant_filter,
-              User: user_filter, AuditEntry: audit_filter, Case: case_filter, Photo: photo_filter}
+              User: user_filter, AuditEntry: audit_filter, Case: case_filter, Photo: photo_filter,
+              OutboxEffect: effect_filter}
 
 
 def visible(viewer: Viewer, model):

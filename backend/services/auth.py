@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 from backend.extensions import db
 from backend.models import AuthToken, Grant, Region, User
 from backend.models.types import utcnow
+from backend.services import access
 from backend.services.errors import Conflict, Invalid, NotAuthenticated, Unavailable
 from backend.wechat.miniprogram import WeChatError, WeChatUnavailable
 
@@ -88,18 +89,23 @@ def issue_token(user: User) -> tuple[str, AuthToken]:
 
 @functools.cache
 def _token_query():
-    """Built once: it runs on every request."""
-    return (sa.select(AuthToken).options(joinedload(AuthToken.user))
+    """Built once: it runs on every request. The token, its user and the user's grants in
+    one statement (one row per grant; the grant columns are NULL for a user with none)."""
+    scope = access.grant_scopes()
+    return (sa.select(AuthToken, scope.c.role, scope.c.path, scope.c.department_id)
+            .options(joinedload(AuthToken.user))
+            .outerjoin(scope, scope.c.user_id == AuthToken.user_id)
             .where(AuthToken.token_hash == sa.bindparam("token_hash")))
 
 
-def authenticate(token: str) -> tuple[User, AuthToken]:
-    """The user behind a bearer token, or NotAuthenticated (one message for every failure)."""
-    row = db.session.scalar(_token_query(), {"token_hash": hash_token(token)})
-    now = utcnow()
-    if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.active:
+def authenticate(token: str) -> tuple[User, AuthToken, access.Viewer]:
+    """The user behind a bearer token and what their grants reach now, or NotAuthenticated
+    (one message for every failure)."""
+    rows = db.session.execute(_token_query(), {"token_hash": hash_token(token)}).all()
+    row = rows[0][0] if rows else None
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow() or not row.user.active:
         raise NotAuthenticated("the token is invalid, expired or revoked", code="invalid_token")
-    return row.user, row
+    return row.user, row, access.viewer_from(row.user.id, [r[1:] for r in rows])
 
 
 def logout(token_row: AuthToken) -> None:

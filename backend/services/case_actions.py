@@ -256,6 +256,7 @@ def act(viewer, case_id: int, action: str, payload: dict, version: int | None) -
         photos.attach(case.id, attached, PHOTO_PURPOSE.get(action, "note"), actor_id, entry)
     if action == "merge":
         _merge_into(case, actor_id)
+    outbox.case_changed(case, action, entry.seq)
     for note in decision.notifications:
         outbox.notify(case, note.audience, note.event, action=action)
     log.info("case action case=%s action=%s %s->%s actor=%s", case.id, action, from_state, case.state, actor_id)

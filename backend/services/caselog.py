@@ -23,13 +23,13 @@ def append(case: Case, action: str, actor_id: int | None, actor_role: str, from_
     return row
 
 
-def append_system(entries: list[tuple[Case, str, dict]]) -> int:
+def append_system(entries: list[tuple[Case, str, dict]]) -> list[tuple[Case, str, int]]:
     """Rows the system writes on many cases at once, each in the state its case is in (the
-    scheduler's overdue entries): one query numbers them all, one INSERT writes them. The
-    caller holds the cases' rows (the scheduler's claim locks them), so no action takes the
-    same numbers meanwhile."""
+    scheduler's alerts): one query numbers them all, one INSERT writes them; (case, action,
+    seq) of each. The caller holds the cases' rows (the scheduler's claim locks them), so
+    no action takes the same numbers meanwhile."""
     if not entries:
-        return 0
+        return []
     dialect = db.session.get_bind().dialect.name
     ids = {case.id for case, _, _ in entries}
     last = dict(db.session.execute(sa.select(CaseLog.case_id, sa.func.max(CaseLog.seq))
@@ -43,4 +43,4 @@ def append_system(entries: list[tuple[Case, str, dict]]) -> int:
                      "actor_role": "system", "from_state": case.state, "to_state": case.state,
                      "payload": payload, "at": moment})
     db.session.execute(sa.insert(CaseLog), rows)
-    return len(rows)
+    return [(case, row["action"], row["seq"]) for (case, _, _), row in zip(entries, rows)]

@@ -3,7 +3,7 @@
 A village network drops answers, and the phone sends again. The key is stored in the same
 transaction as what it created, so either both exist or neither; a different body under a
 used key is a client bug, refused (422); a retry racing the first request loses on the
-unique key and answers 409 (the phone retries once more and gets the result).
+unique key and gets the first request's answer.
 """
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ import hashlib
 import json
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from backend.extensions import db
 from backend.models import IdempotencyKey
+from backend.models.types import utcnow
 from backend.services.errors import Invalid
 
 
@@ -41,7 +43,19 @@ def replay(owner: str, key: str, body: dict) -> dict | None:
     return row.response
 
 
-def remember(owner: str, key: str, body: dict, status: int, response: dict) -> None:
-    # Flushed with the rest of the transaction: a racing retry fails there, on the unique key.
-    db.session.add(IdempotencyKey(owner=owner, key=key, request_hash=request_hash(body),
-                                  status=status, response=response))
+def claim(owner: str, key: str, body: dict, status: int, response: dict) -> bool:
+    """Store the key with its answer unless it is already taken: False means a racing
+    request with the same key committed first (PostgreSQL waits for it to finish) and the
+    caller must roll back and replay. One statement: no savepoint around the caller's work
+    to survive a unique-key failure."""
+    values = {"owner": owner, "key": key, "request_hash": request_hash(body), "status": status,
+              "response": response, "created_at": utcnow()}
+    insert = _dialect_insert()(IdempotencyKey).values(values)
+    taken = db.session.execute(insert.on_conflict_do_nothing(
+        index_elements=["owner", "key"]).returning(IdempotencyKey.id)).first()
+    return taken is not None
+
+
+def _dialect_insert():
+    # ON CONFLICT is spelled the same by both, but each dialect has its own construct.
+    return postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert

@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 
 from backend.extensions import db
 from backend.models import ApiClient, Case, CaseSupport, Category, Region
@@ -49,7 +48,7 @@ def create_case(*, category: Category, body: dict, located, reporter_id: int | N
     entry = caselog.append(case, "submit", reporter_id, reporter_kind, None, case.state,
                            {"category": category.code, "channel": channel})
     deadlines.start(case, "triage", LEVEL_PARTIES[case.level], fresh=True)
-    outbox.notify(case, LEVEL_PARTIES[case.level], "new_case")
+    outbox.case_changed(case, "submit", entry.seq)
     log.info("case created case=%s category=%s channel=%s region=%s", case.id, category.code,
              channel, located.code)
     return case, entry
@@ -77,21 +76,16 @@ def submit_from_phone(viewer, user, wechat, body: dict) -> tuple[Case, bool]:
     # otherwise ready to file.
     check = content_check.verdict(wechat, user.openid, "\n".join(filter(None, [
         body["description"], body.get("address")])))
-    try:
-        with db.session.begin_nested():
-            case, entry = create_case(category=category, body=clean, located=located,
-                                      reporter_id=user.id,
-                                      reporter_kind="grid_worker" if patrol else "resident",
-                                      channel="patrol" if patrol else "mini_program", check=check,
-                                      client_id=body["client_id"])
-            photos.attach(case.id, attached, "report", user.id, entry)
-            idempotency.remember(owner, body["client_id"], body, 201, {"case_id": case.id})
-    except IntegrityError:
-        # The phone's retry raced its first request, which committed first: its answer.
-        replayed = _replayed(owner, body)
-        if replayed is None:
-            raise
-        return replayed, False
+    case, entry = create_case(category=category, body=clean, located=located, reporter_id=user.id,
+                              reporter_kind="grid_worker" if patrol else "resident",
+                              channel="patrol" if patrol else "mini_program", check=check,
+                              client_id=body["client_id"])
+    photos.attach(case.id, attached, "report", user.id, entry)
+    if not idempotency.claim(owner, body["client_id"], body, 201, {"case_id": case.id}):
+        # The phone's retry raced its first request, which committed first: drop this
+        # one's work (nothing else is in the request's transaction) and give its answer.
+        db.session.rollback()
+        return _replayed(owner, body), False
     return case, True
 
 
@@ -114,7 +108,9 @@ def submit_from_machine(api_key_hash: str, body: dict) -> tuple[Case, bool]:
     case, _ = create_case(category=category, body=body, located=located, reporter_id=None,
                           reporter_kind=client.kind, channel=client.kind, check="passed",
                           api_client_id=client.id, client_id=body["client_id"])
-    idempotency.remember(owner, body["client_id"], body, 201, {"case_id": case.id})
+    if not idempotency.claim(owner, body["client_id"], body, 201, {"case_id": case.id}):
+        db.session.rollback()  # a racing resend committed first: its answer
+        return _replayed(owner, body), False
     return case, True
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
-from backend.services import access, auth
+from backend.services import auth
 from backend.services.errors import NotAuthenticated
 
 PROTECTED_PREFIXES = ("/api/mp/", "/api/console/")
@@ -32,8 +32,7 @@ def authenticate_request():
     view = current_app.view_functions.get(request.endpoint)
     if getattr(view, "public", False):
         return
-    g.user, g.token_row = auth.authenticate(bearer_token())
-    g.viewer = access.viewer_for(g.user)
+    g.user, g.token_row, g.viewer = auth.authenticate(bearer_token())
 
 
 def wechat():

@@ -81,9 +81,9 @@ BARE_ALERTS_SQL = [
        SELECT id, case_id FROM deadline WHERE kind = 'handling' AND breached_at IS NULL
        ORDER BY id DESC LIMIT :n""",
     "UPDATE deadline SET breached_at = now(), warned_at = now() WHERE id IN (SELECT id FROM bare_due)",
-    """INSERT INTO outbox_effect (kind, case_id, payload, created_at)
-       SELECT 'notify', case_id, jsonb_build_object('event', e, 'deadline_id', id), now()
-       FROM bare_due, unnest(ARRAY['overdue', 'supervised']) AS e""",
+    """INSERT INTO outbox_effect (kind, case_id, payload, created_at, next_attempt_at)
+       SELECT 'push', case_id, jsonb_build_object('case_id', case_id, 'event', 'overdue', 'seq', 1),
+              now(), now() FROM bare_due""",
     """INSERT INTO case_log (case_id, seq, action, actor_role, from_state, to_state, payload, at)
        SELECT case_id, 1, 'overdue', 'system', 'in_progress', 'in_progress', '{}'::jsonb, now() FROM bare_due""",
     "UPDATE case_file SET supervised = true WHERE id IN (SELECT case_id FROM bare_due)",
@@ -168,20 +168,23 @@ def floor_baseline() -> float:
 
 
 def verify_once(ids: list[int]) -> dict:
-    """For the clocks made due: how many alerted, and how many effects and log rows each got."""
+    """For the clocks made due: how many alerted, and how many pushes and log rows each
+    got (the push names the change by its log row's seq, so one row per clock means one
+    push per clock), and how many of their cases are marked supervised."""
     query = sa.text("""
+        WITH due AS (SELECT id, case_id FROM deadline WHERE id = ANY(:ids)),
+             entries AS (SELECT l.case_id, l.seq FROM case_log l JOIN due ON due.case_id = l.case_id
+                         WHERE l.action = 'overdue' AND (l.payload->>'deadline_id')::int = due.id)
         SELECT (SELECT count(*) FROM deadline WHERE id = ANY(:ids) AND breached_at IS NOT NULL),
-               (SELECT count(*) FROM outbox_effect WHERE payload->>'event' = 'overdue'
-                   AND (payload->>'deadline_id')::int = ANY(:ids)),
-               (SELECT count(DISTINCT payload->>'deadline_id') FROM outbox_effect
-                   WHERE payload->>'event' = 'overdue' AND (payload->>'deadline_id')::int = ANY(:ids)),
-               (SELECT count(*) FROM outbox_effect WHERE payload->>'event' = 'supervised'
-                   AND (payload->>'deadline_id')::int = ANY(:ids)),
-               (SELECT count(*) FROM case_log WHERE action = 'overdue'
-                   AND (payload->>'deadline_id')::int = ANY(:ids))""")
+               (SELECT count(*) FROM entries),
+               (SELECT count(DISTINCT case_id) FROM entries),
+               (SELECT count(*) FROM outbox_effect o JOIN entries e ON o.case_id = e.case_id
+                   AND o.kind = 'push' AND o.payload->>'event' = 'overdue'
+                   AND (o.payload->>'seq')::int = e.seq),
+               (SELECT count(*) FROM case_file WHERE supervised AND id IN (SELECT case_id FROM due))""")
     row = db.session.execute(query, {"ids": ids}).one()
     db.session.rollback()
-    return dict(zip(("breached", "overdue effects", "distinct clocks", "supervised effects", "log rows"), row))
+    return dict(zip(("breached", "log rows", "distinct cases", "pushes", "supervised"), row))
 
 
 def bare_alerts(count: int) -> float:

@@ -74,3 +74,18 @@ def test_racing_departments_and_a_lead_racing_the_hub(running):
     timeline = call(running, hub, "GET", f"/api/mp/cases/{case['id']}").json()["timeline"]
     assert [t["seq"] for t in timeline] == list(range(1, len(timeline) + 1))
     assert len(timeline) == 6   # submit, accept, whistle, two sign-ins, one of extension/park
+
+
+def test_a_phone_resending_a_report_while_the_first_is_in_flight_files_it_once(running):
+    """A village network: the phone resends before the first answer arrives. Whatever
+    request commits first files the case; the others answer with that same case."""
+    resident = login(running, "demo-resident-2")
+    tree = call(running, resident, "GET", "/api/mp/categories").json()
+    category = next(n["category"]["id"] for t in tree for n in t["children"] if n["category"]["code"] == "T06-02")
+    body = {"client_id": "resend-000000001", "category_id": category, "description": "井盖缺失", **SPOT}
+    answers = at_once(*[lambda: call(running, resident, "POST", "/api/mp/cases", json=body)] * 4)
+    assert [a.status_code for a in answers].count(201) == 1, [a.text for a in answers]
+    assert all(a.status_code in (200, 201) for a in answers), [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
+    mine = call(running, resident, "GET", "/api/mp/cases").json()
+    assert sum(1 for c in mine if c["description"] == "井盖缺失") == 1

@@ -55,17 +55,29 @@ def archive() -> dict[str, int]:
     return jobs.archive(HOLDER)
 
 
-def effects(case_id: int, *events: str) -> list[tuple[str, str]]:
-    """(event, audience) of the case's outbox rows, oldest first; only `events` if given."""
-    rows = db.session.scalars(sa.select(OutboxEffect).where(OutboxEffect.case_id == case_id)
-                              .order_by(OutboxEffect.id)).all()
-    return [(r.payload["event"], r.payload["audience"]) for r in rows
-            if not events or r.payload["event"] in events]
+def pushes(case_id: int, *events: str) -> list[str]:
+    """Events of the case's pushes (one per change), oldest first; only `events` if given."""
+    rows = db.session.scalars(sa.select(OutboxEffect).where(
+        OutboxEffect.case_id == case_id, OutboxEffect.kind == "push").order_by(OutboxEffect.id)).all()
+    return [r.payload["event"] for r in rows if not events or r.payload["event"] in events]
 
 
-def payloads(case_id: int, event: str) -> list[dict]:
-    return [r.payload for r in db.session.scalars(sa.select(OutboxEffect).where(
-        OutboxEffect.case_id == case_id).order_by(OutboxEffect.id)) if r.payload["event"] == event]
+def push_seqs(case_id: int) -> list[int]:
+    return [r.payload["seq"] for r in db.session.scalars(sa.select(OutboxEffect).where(
+        OutboxEffect.case_id == case_id, OutboxEffect.kind == "push").order_by(OutboxEffect.id))]
+
+
+def messages(case_id: int) -> list[tuple[int, str, str]]:
+    """(recipient, step, event) of the case's subscribe messages, oldest first."""
+    return [(r.recipient_id, r.payload["step"], r.payload["event"]) for r in db.session.scalars(
+        sa.select(OutboxEffect).where(OutboxEffect.case_id == case_id,
+                                      OutboxEffect.kind == "subscribe_message").order_by(OutboxEffect.id))]
+
+
+def entries(case_id: int, action: str) -> list[dict]:
+    """Payloads of the case's timeline entries of one action."""
+    return list(db.session.scalars(sa.select(CaseLog.payload).where(
+        CaseLog.case_id == case_id, CaseLog.action == action).order_by(CaseLog.seq)))
 
 
 def clocks(case_id: int, kind: str | None = None, running: bool = True) -> list[Deadline]:

@@ -222,10 +222,12 @@ def test_on_site_whistle_needs_arrival_before_the_result(people):
 def test_every_action_notifies_through_the_outbox(people):
     case = report(people.resident)
     act(people.hub, case["id"], "accept")
-    events = db.session.execute(sa.select(OutboxEffect.payload).where(
-        OutboxEffect.case_id == case["id"]).order_by(OutboxEffect.id)).scalars().all()
-    assert ("hub", "new_case") in [(e["audience"], e["event"]) for e in events]
-    assert ("reporter", "accepted") in [(e["audience"], e["event"]) for e in events]
+    effects = db.session.scalars(sa.select(OutboxEffect).where(
+        OutboxEffect.case_id == case["id"]).order_by(OutboxEffect.id)).all()
+    pushes = [(e.payload["event"], e.payload["seq"]) for e in effects if e.kind == "push"]
+    assert pushes == [("submit", 1), ("accept", 2)]   # one per change, numbered like the log
+    messages = [(e.recipient_id, e.payload["step"]) for e in effects if e.kind == "subscribe_message"]
+    assert messages == [(user_id("demo-resident-1"), "accepted")]
 
 
 def test_a_grant_for_a_department_makes_its_staff_see_summoned_cases(people, as_user):

@@ -7,10 +7,10 @@ import pytest
 
 from backend.scheduler import alerts, jobs
 from backend.services import catalogue
-from tests.integration.case_helpers import act, department_id, report, upload
+from tests.integration.case_helpers import act, department_id, report, upload, user_id
 from tests.integration.scheduler_helpers import frozen  # noqa: F401 (a fixture)
-from tests.integration.scheduler_helpers import (archive, beijing, case_row, clocks, effects, log_actions,
-                                                 payloads, the_clock, tick)
+from tests.integration.scheduler_helpers import (archive, beijing, case_row, clocks, entries, log_actions,
+                                                 messages, push_seqs, pushes, the_clock, tick)
 
 NOTHING = {"breached": 0, "escalated": 0, "warned": 0}
 
@@ -51,21 +51,24 @@ def test_yellow_once_then_red_once_with_supervision(people, frozen):
     frozen.set("2026-03-02 11:37")
     assert tick() == {**NOTHING, "warned": 1}
     assert tick() == NOTHING                          # warned once, whatever the re-runs
-    assert effects(case_id, "deadline_warning") == [("deadline_warning", "hub")]
+    assert pushes(case_id, "deadline_warning") == ["deadline_warning"]
+    (warning,) = entries(case_id, "deadline_warning")
+    assert (warning["kind"], warning["holder"]) == ("triage", "hub")
     version = case_row(case_id).version
 
     frozen.set("2026-03-02 12:00:01")
     assert tick() == {**NOTHING, "breached": 1}
     assert tick() == NOTHING
-    assert effects(case_id, "deadline_warning", "overdue", "supervised") == [
-        ("deadline_warning", "hub"), ("overdue", "hub"), ("supervised", "county")]
+    assert pushes(case_id, "deadline_warning", "overdue") == ["deadline_warning", "overdue"]
+    assert push_seqs(case_id) == [seq for seq, _ in enumerate(log_actions(case_id), 1)]  # one per entry
     case = case_row(case_id)
     assert case.supervised and case.version == version  # 督办 marks the case, nobody gets a 409
     assert log_actions(case_id)[-1] == ("overdue", "system")
     triage = the_clock(case_id, "triage")
     assert triage.breached_at == beijing("2026-03-02 12:00:01") and triage.escalate_at is None
-    (payload,) = payloads(case_id, "overdue")
-    assert (payload["deadline_id"], payload["kind"], payload["party"]) == (triage.id, "triage", "hub")
+    (overdue,) = entries(case_id, "overdue")
+    assert (overdue["deadline_id"], overdue["kind"], overdue["holder"], overdue["supervised_by"]) == (
+        triage.id, "triage", "hub", "county")          # 督办 goes to the hub's head
     frozen.advance(days=30)
     assert tick() == NOTHING                          # an overdue clock is alerted once
 
@@ -74,7 +77,7 @@ def test_a_clock_found_overdue_gets_the_red_alert_only(people, frozen):
     case_id = report(people.resident)["id"]
     frozen.set("2026-03-03 09:00")                    # the scheduler was down all along
     assert tick() == {**NOTHING, "breached": 1}
-    assert effects(case_id, "deadline_warning", "overdue") == [("overdue", "hub")]
+    assert pushes(case_id, "deadline_warning", "overdue") == ["overdue"]
     assert the_clock(case_id, "triage").warned_at is not None   # the yellow stage is settled
     assert tick() == NOTHING
 
@@ -99,7 +102,9 @@ def test_a_parked_clock_never_fires_and_resumes_with_its_warning_shifted(people,
     assert tick() == {**NOTHING, "warned": 1}
     frozen.set(resumed.due_at)
     assert tick() == {**NOTHING, "breached": 1}
-    assert effects(case_id, "overdue", "supervised") == [("overdue", "lead"), ("supervised", "county")]
+    assert pushes(case_id, "deadline_warning", "overdue") == ["deadline_warning", "overdue"]
+    (overdue,) = entries(case_id, "overdue")
+    assert (overdue["holder"], overdue["supervised_by"]) == ("lead", "county")
 
 
 def test_an_extension_moves_the_warning_and_the_due_time(people, frozen):
@@ -121,8 +126,8 @@ def test_an_extension_moves_the_warning_and_the_due_time(people, frozen):
     assert tick() == {**NOTHING, "warned": 1}
     frozen.set(new_due)
     assert tick() == {**NOTHING, "breached": 1}
-    assert effects(case_id, "deadline_warning", "overdue") == [
-        ("deadline_warning", "lead"), ("deadline_warning", "lead"), ("overdue", "lead")]
+    assert pushes(case_id, "deadline_warning", "overdue") == ["deadline_warning", "deadline_warning", "overdue"]
+    assert [e["holder"] for e in entries(case_id, "deadline_warning")] == ["lead", "lead"]
 
 
 def test_overdue_community_handling_escalates_after_a_further_limit(people, frozen):
@@ -133,7 +138,8 @@ def test_overdue_community_handling_escalates_after_a_further_limit(people, froz
     assert tick() == {**NOTHING, "breached": 1}
     clock_row = the_clock(case_id, "community_handling")
     assert clock_row.escalate_at == beijing("2026-03-10 17:30")   # three working days more
-    assert effects(case_id, "overdue", "supervised") == [("overdue", "community"), ("supervised", "hub")]
+    (overdue,) = entries(case_id, "overdue")
+    assert (overdue["holder"], overdue["supervised_by"]) == ("community", "hub")
     frozen.set("2026-03-10 17:29")
     assert tick() == NOTHING
     frozen.set("2026-03-10 17:31")
@@ -143,7 +149,7 @@ def test_overdue_community_handling_escalates_after_a_further_limit(people, froz
     assert (case.state, case.level) == ("accepted", "township")
     assert log_actions(case_id)[-1] == ("escalate", "system")
     assert [c.kind for c in clocks(case_id)] == ["dispatch"]       # the hub's clock now runs
-    assert ("escalated", "hub") in effects(case_id) and ("escalated", "reporter") in effects(case_id)
+    assert pushes(case_id)[-1] == "escalate"          # the system's action, pushed like anyone's
 
 
 def test_callback_reminder_then_archive_of_an_unrated_case(people, frozen):
@@ -152,7 +158,9 @@ def test_callback_reminder_then_archive_of_an_unrated_case(people, frozen):
     assert callback.due_at == beijing("2026-03-05 17:30")
     frozen.set(callback.warn_at)
     assert tick() == {**NOTHING, "warned": 1}
-    assert effects(case_id, "rate_reminder") == [("rate_reminder", "reporter")]
+    assert pushes(case_id, "rate_reminder") == ["rate_reminder"]
+    reporter = user_id("demo-resident-1")             # and a subscribe message to rate, if accepted twice
+    assert messages(case_id)[-1] == (reporter, "closed", "rate_reminder")
     frozen.set("2026-03-05 17:31")
     assert tick() == NOTHING                          # a callback running out is no breach...
     assert archive() == {"archived": 1}               # ...the case is archived unrated
@@ -160,7 +168,8 @@ def test_callback_reminder_then_archive_of_an_unrated_case(people, frozen):
     case = case_row(case_id)
     assert case.state == "closed" and case.rating is None
     assert log_actions(case_id)[-1] == ("archive", "system")
-    assert effects(case_id, "closed") == [("closed", "reporter"), ("closed", "supporters")]
+    assert pushes(case_id)[-1] == "archive"
+    assert messages(case_id)[-1] == (reporter, "closed", "closed")
     assert clocks(case_id) == []
 
 
@@ -176,29 +185,29 @@ def test_batches_each_commit_and_a_failed_batch_is_redone_whole(people, frozen, 
     case_ids = [report(people.resident)["id"] for _ in range(5)]
     frozen.set("2026-03-02 12:01")
     calls = {"n": 0}
-    real_notify_many = alerts.outbox.notify_many
+    real_cases_changed = alerts.outbox.cases_changed
 
-    def dying_in_the_second_batch(effects):
+    def dying_in_the_second_batch(changes):
         calls["n"] += 1
-        real_notify_many(effects)                     # its effects are written...
+        real_cases_changed(changes)                   # its effects are written...
         if calls["n"] == 2:
             raise RuntimeError("the process dies here")   # ...and the batch never commits
-    monkeypatch.setattr(alerts.outbox, "notify_many", dying_in_the_second_batch)
+    monkeypatch.setattr(alerts.outbox, "cases_changed", dying_in_the_second_batch)
     with pytest.raises(RuntimeError):
         tick()
     breached = [c for c in case_ids if the_clock(c, "triage").breached_at is not None]
     assert len(breached) == 2                         # the first batch committed, the second not at all
-    assert sum(len(effects(c, "overdue")) for c in case_ids) == 2
+    assert sum(len(pushes(c, "overdue")) for c in case_ids) == 2
     assert sum(case_row(c).supervised for c in case_ids) == 2
 
-    monkeypatch.setattr(alerts.outbox, "notify_many", real_notify_many)
+    monkeypatch.setattr(alerts.outbox, "cases_changed", real_cases_changed)
     beats = []
     monkeypatch.setattr(jobs.heartbeat, "beat", lambda holder, moment: beats.append(moment))
     assert tick()["breached"] == 3
     assert len(beats) == 3                            # batches of 2 and 1, then the tick's own beat
     assert tick() == NOTHING
     for case_id in case_ids:                           # each clock fired exactly once
-        assert effects(case_id, "overdue", "supervised") == [("overdue", "hub"), ("supervised", "county")]
+        assert pushes(case_id, "overdue") == ["overdue"]
         assert [a for a, _ in log_actions(case_id)].count("overdue") == 1
 
 
@@ -210,4 +219,17 @@ def test_a_stopped_clock_never_fires(people, frozen):
     assert tick() == NOTHING                          # triage was due to warn now: it stopped
     frozen.set("2026-03-02 12:00:01")
     assert tick() == NOTHING
-    assert effects(case_id, "deadline_warning", "overdue") == []
+    assert pushes(case_id, "deadline_warning", "overdue") == []
+
+
+def test_the_outbox_sweep_delivers_what_the_tick_wrote(people, frozen, monkeypatch):
+    from backend.effects import pushes as push_effects
+    sent = []
+    monkeypatch.setattr(push_effects, "deliver", lambda effect: sent.append(
+        (effect.payload["case_id"], effect.payload["event"], effect.payload["seq"])))
+    case_id = report(people.resident)["id"]
+    frozen.set("2026-03-02 12:01")
+    assert tick()["breached"] == 1
+    assert jobs.sweep_outbox().get("delivered", 0) >= 1
+    assert (case_id, "overdue", len(log_actions(case_id))) in sent
+    assert jobs.sweep_outbox() == {}                   # delivered once, not again

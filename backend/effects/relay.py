@@ -1,0 +1,132 @@
+"""The relay: delivers outbox effects after commit, retries with back-off, and settles each
+with an outcome (delivered, skipped, refused, dead).
+
+Claiming an effect moves its next_attempt_at a lease ahead in a committed transaction of
+its own, so two relays (web workers delivering what they just committed, the scheduler
+sweeping what is left) never take the same row, and a relay that dies lets go when the
+lease passes: a restarted relay picks up what is left. The window between a delivery and
+its settling is the only place an effect can go out twice (WeChat has no idempotency
+key for subscribe messages); it is kept to one short transaction.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from backend.extensions import db
+from backend.models import OutboxEffect
+from backend.services import clock
+
+log = logging.getLogger("shaobao.relay")
+BACK_OFF_FIRST_SECONDS = 5.0
+BACK_OFF_MAX_SECONDS = 3600.0
+
+
+class Retry(Exception):
+    """Delivery failed for now (WeChat busy, Redis away): try again after a back-off."""
+
+
+class Final(Exception):
+    """Delivery is impossible and retrying will not help; ``outcome`` says how it ended."""
+
+    def __init__(self, outcome: str, reason: str):
+        super().__init__(reason)
+        self.outcome = outcome
+
+
+def _handlers() -> dict[str, Callable[[OutboxEffect], None]]:
+    # Imported here: the handlers pull in Socket.IO and the WeChat client, which the
+    # writers of effects (every service) must not need.
+    from backend.effects import pushes, subscribe_messages
+    return {"push": pushes.deliver, "subscribe_message": subscribe_messages.deliver}
+
+
+def deliver(ids: list[int]) -> dict[str, int]:
+    """Deliver these effects now if still pending (what a request just committed)."""
+    return _run(sa.and_(OutboxEffect.id.in_(ids)), len(ids)) if ids else {}
+
+
+def sweep(limit: int = 200) -> dict[str, int]:
+    """Deliver what is due: left by a relay that died, or waiting out a back-off."""
+    return _run(sa.true(), limit)
+
+
+def _run(which, limit: int) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    handlers, pushed = _handlers(), []
+    for effect in _claim(which, limit):
+        outcome = _attempt(handlers, effect)
+        if outcome is None:
+            pushed.append(effect.id)
+            outcome = "delivered"
+        counts[outcome] = counts.get(outcome, 0) + 1
+    if pushed:
+        # Pushes delivered share one settling statement: one repeated after a crash is
+        # dropped by clients that saw its seq. Messages to people are settled one by one.
+        db.session.execute(sa.update(OutboxEffect).where(OutboxEffect.id.in_(pushed))
+                           .values(outcome="delivered", delivered_at=clock.now(), last_error=None)
+                           .execution_options(synchronize_session="fetch"))
+        db.session.commit()
+    return counts
+
+
+def _claim(which, limit: int) -> list[OutboxEffect]:
+    """Take up to limit due effects (oldest first) for one lease, committed."""
+    now = clock.now()
+    due = (sa.select(OutboxEffect.id)
+           .where(OutboxEffect.outcome.is_(None), OutboxEffect.next_attempt_at <= now, which)
+           .order_by(OutboxEffect.next_attempt_at, OutboxEffect.id).limit(limit)
+           .with_for_update(skip_locked=True))
+    lease = now + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    rows = db.session.scalars(
+        sa.update(OutboxEffect).where(OutboxEffect.id.in_(due.scalar_subquery()))
+        .values(next_attempt_at=lease, attempts=OutboxEffect.attempts + 1)
+        .returning(OutboxEffect)
+        .execution_options(synchronize_session=False, populate_existing=True)).all()
+    db.session.commit()
+    return sorted(rows, key=lambda row: row.id)
+
+
+def _attempt(handlers, effect: OutboxEffect) -> str | None:
+    """The outcome, settled and committed; None for a push delivered (settled in bulk)."""
+    try:
+        handlers[effect.kind](effect)
+    except Retry as exc:
+        return _settle(effect, None if effect.attempts < _max_attempts() else "dead", str(exc))
+    except Final as exc:
+        return _settle(effect, exc.outcome, str(exc))
+    except Exception as exc:  # a bug or a surprise in one effect must not stop the others
+        log.exception("effect %s (%s) failed", effect.id, effect.kind)
+        db.session.rollback()
+        return _settle(effect, None if effect.attempts < _max_attempts() else "dead",
+                       f"{type(exc).__name__}: {exc}")
+    return None if effect.kind == "push" else _settle(effect, "delivered", None)
+
+
+def _max_attempts() -> int:
+    return current_app.config["OUTBOX_MAX_ATTEMPTS"]
+
+
+def _settle(effect: OutboxEffect, outcome: str | None, error: str | None) -> str:
+    """Record how the attempt ended, committed; None: still pending, due again after a
+    back-off."""
+    now = clock.now()
+    effect.outcome, effect.last_error = outcome, error[:200] if error else None
+    if outcome is None:
+        effect.next_attempt_at = now + timedelta(seconds=back_off(effect.attempts))
+    else:
+        effect.delivered_at = now
+    db.session.commit()
+    if outcome not in ("delivered", "skipped"):
+        log.warning("effect %s (%s) attempt %s: %s", effect.id, effect.kind, effect.attempts,
+                    outcome or f"retry ({error})")
+    return outcome or "retry"
+
+
+def back_off(attempts: int) -> float:
+    """Seconds before the next attempt: 5, 10, 20 ... up to an hour."""
+    return min(BACK_OFF_FIRST_SECONDS * 2 ** (attempts - 1), BACK_OFF_MAX_SECONDS)

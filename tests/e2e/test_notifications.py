@@ -1,0 +1,56 @@
+"""Subscribe messages through real processes: scripts/run's server delivers the effects a
+request committed from its relay thread, to the WeChat simulator, once."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from tests.e2e.conftest import login
+
+pytestmark = pytest.mark.e2e
+SPOT = {"lng": 112.9932, "lat": 37.4237, "coord_system": "gcj02"}
+
+
+def call(running, token, method, path, **kwargs):
+    return requests.request(method, f"{running['api']}{path}", timeout=30,
+                            headers={"Authorization": f"Bearer {token}"}, **kwargs)
+
+
+def messages(running, openid):
+    return requests.get(f"{running['sim']}/sim/messages", params={"openid": openid}, timeout=5).json()["messages"]
+
+
+def wait_for(predicate, seconds=15.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_resident_is_told_by_subscribe_message_when_the_hub_accepts(running):
+    resident, hub = login(running, "demo-resident-3"), login(running, "demo-hub-dispatcher-1")
+    templates = call(running, resident, "GET", "/api/mp/me/subscriptions").json()["templates"]
+    # The phone: wx.requestSubscribeMessage accepted once; WeChat and we both count it.
+    requests.post(f"{running['sim']}/sim/subscribe", timeout=5,
+                  json={"openid": "demo-resident-3", "template_id": templates["accepted"]}).raise_for_status()
+    assert call(running, resident, "POST", "/api/mp/me/subscriptions",
+                json={"results": {templates["accepted"]: "accept"}}).status_code == 200
+    tree = call(running, resident, "GET", "/api/mp/categories").json()
+    category = next(n["category"]["id"] for t in tree for n in t["children"] if n["category"]["code"] == "T06-02")
+    case = call(running, resident, "POST", "/api/mp/cases", json={
+        "client_id": "notify-000000001", "category_id": category, "description": "路灯不亮", **SPOT}).json()
+    answer = call(running, hub, "POST", f"/api/mp/cases/{case['id']}/actions/accept",
+                  json={"version": case["version"], "payload": {}})
+    assert answer.status_code == 200, answer.text
+    assert wait_for(lambda: len(messages(running, "demo-resident-3")) == 1)
+    [message] = messages(running, "demo-resident-3")
+    assert message["template_id"] == templates["accepted"]
+    assert message["data"]["character_string1"]["value"] == f"C{case['id']}"
+    held = call(running, resident, "GET", "/api/mp/me/subscriptions").json()["available"]
+    assert held["accepted"] == 0
+    time.sleep(1)   # nothing more arrives: delivered once
+    assert len(messages(running, "demo-resident-3")) == 1

@@ -1,0 +1,177 @@
+"""The relay: effects written with the change are delivered after commit, retried with
+back-off, settled once (delivered, skipped, refused, dead), and a dead letter is visible to
+the county's administrators and can be sent again. WeChat is the simulator."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from backend.effects import relay
+from backend.extensions import db
+from backend.models import OutboxEffect, SubscribeCredit
+from backend.models.types import utcnow
+from tests.integration.case_helpers import act, report, user_id
+
+TEMPLATES = {"accepted": "dev-template-accepted", "dispatched": "dev-template-dispatched",
+             "result_ready": "dev-template-result-ready", "closed": "dev-template-closed"}
+RESIDENT = "demo-resident-1"
+
+
+@pytest.fixture()
+def clock(app):
+    moment = {"now": utcnow()}
+    app.extensions["shaobao.clock"] = lambda: moment["now"]
+    yield moment
+    del app.extensions["shaobao.clock"]
+
+
+@pytest.fixture()
+def resident(as_user):
+    return as_user(RESIDENT)
+
+
+@pytest.fixture()
+def hub(as_user):
+    return as_user("demo-hub-dispatcher-1")
+
+
+def accept_templates(caller, sim_control, *steps, wechat_too=True):
+    """The phone: wx.requestSubscribeMessage accepted, told to WeChat and to us."""
+    for step in steps:
+        if wechat_too:
+            sim_control("POST", "/sim/subscribe", {"openid": RESIDENT, "template_id": TEMPLATES[step]})
+    answer = caller.post("/api/mp/me/subscriptions",
+                         json={"results": {TEMPLATES[s]: "accept" for s in steps}})
+    assert answer.status_code == 200, answer.json
+    return answer.json
+
+
+def messages(sim_control):
+    return sim_control("GET", f"/sim/messages?openid={RESIDENT}")["messages"]
+
+
+def subscribe_effects(case_id):
+    return db.session.scalars(sa.select(OutboxEffect).where(
+        OutboxEffect.case_id == case_id, OutboxEffect.kind == "subscribe_message")
+        .order_by(OutboxEffect.id)).all()
+
+
+def test_a_resident_who_accepted_gets_one_message_per_step(resident, hub, sim_control):
+    before = len(messages(sim_control))
+    held = accept_templates(resident, sim_control, "accepted")
+    assert held["templates"] == TEMPLATES and held["available"]["accepted"] == 1
+    case = report(resident)
+    act(hub, case["id"], "accept")
+    sent = messages(sim_control)[before:]
+    assert [(m["template_id"], m["data"]["phrase3"]["value"]) for m in sent] == [
+        ("dev-template-accepted", "已受理")]
+    assert sent[0]["data"]["character_string1"]["value"] == f"C{case['id']}"
+    assert [e.outcome for e in subscribe_effects(case["id"])] == ["delivered"]
+    assert resident.get("/api/mp/me/subscriptions").json["available"]["accepted"] == 0
+
+
+def test_without_an_acceptance_nothing_is_sent(resident, hub, sim_control):
+    calls = sim_control("GET", "/sim/calls")["calls"].get("/cgi-bin/message/subscribe/send", 0)
+    case = report(resident)
+    act(hub, case["id"], "accept")
+    [effect] = subscribe_effects(case["id"])
+    assert (effect.outcome, effect.last_error) == ("skipped", "no subscription left for this template")
+    assert sim_control("GET", "/sim/calls")["calls"].get("/cgi-bin/message/subscribe/send", 0) == calls
+
+
+def test_43101_is_final_and_wechat_s_count_wins(resident, hub, sim_control):
+    accept_templates(resident, sim_control, "accepted", wechat_too=False)   # we think 1, WeChat 0
+    case = report(resident)
+    act(hub, case["id"], "accept")
+    [effect] = subscribe_effects(case["id"])
+    assert effect.outcome == "refused" and "43101" in effect.last_error and effect.attempts == 1
+    assert db.session.get(SubscribeCredit, (user_id(RESIDENT), TEMPLATES["accepted"])).available == 0
+    relay.sweep()
+    assert effect.attempts == 1   # final: never tried again
+
+
+def test_wechat_busy_is_retried_after_a_back_off_and_delivered_once(resident, hub, sim_control, clock):
+    before = len(messages(sim_control))
+    accept_templates(resident, sim_control, "accepted")
+    case = report(resident)
+    sim_control("POST", "/sim/faults", {"path": "/cgi-bin/message/subscribe/send", "mode": "busy", "count": 1})
+    act(hub, case["id"], "accept")
+    [effect] = subscribe_effects(case["id"])
+    assert (effect.outcome, effect.attempts) == (None, 1) and "-1" in effect.last_error
+    assert effect.next_attempt_at == clock["now"] + timedelta(seconds=5)
+    relay.sweep()                       # not due yet
+    assert (effect.outcome, effect.attempts) == (None, 1)
+    clock["now"] += timedelta(seconds=6)
+    relay.sweep()
+    relay.sweep()
+    assert (effect.outcome, effect.attempts) == ("delivered", 2)
+    assert len(messages(sim_control)) - before == 1
+
+
+def test_a_dead_letter_is_shown_to_county_admins_and_can_be_sent_again(
+        app, resident, hub, as_user, sim_control, clock):
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 2
+    try:
+        accept_templates(resident, sim_control, "accepted")
+        case = report(resident)
+        sim_control("POST", "/sim/faults", {"path": "/cgi-bin/message/subscribe/send", "mode": "busy", "count": 2})
+        act(hub, case["id"], "accept")
+        clock["now"] += timedelta(seconds=6)
+        relay.sweep()
+    finally:
+        app.config["OUTBOX_MAX_ATTEMPTS"] = 8
+    [effect] = subscribe_effects(case["id"])
+    assert (effect.outcome, effect.attempts) == ("dead", 2)
+    county = as_user("demo-county-admin")
+    dead = county.get("/api/console/outbox?outcome=dead").json
+    assert effect.id in [e["id"] for e in dead]
+    assert hub.get("/api/console/outbox?outcome=dead").json == []   # not the hub's to watch
+    assert hub.post(f"/api/console/outbox/{effect.id}/retry").status_code == 403
+    answer = county.post(f"/api/console/outbox/{effect.id}/retry")
+    assert answer.status_code == 200 and answer.json["outcome"] is None
+    assert county.post(f"/api/console/outbox/{effect.id}/retry").status_code == 409
+    relay.sweep()
+    assert (effect.outcome, effect.attempts) == ("delivered", 1)
+
+
+def test_effects_left_by_a_process_that_died_are_delivered_once_by_the_sweeper(
+        app, resident, hub, sim_control):
+    before = len(messages(sim_control))
+    accept_templates(resident, sim_control, "accepted")
+    case = report(resident)
+    app.config["OUTBOX_DELIVERY"] = "off"   # committed, then the process died
+    try:
+        act(hub, case["id"], "accept")
+    finally:
+        app.config["OUTBOX_DELIVERY"] = "inline"
+    [effect] = subscribe_effects(case["id"])
+    assert effect.outcome is None and effect.attempts == 0
+    relay.sweep()
+    relay.sweep()
+    assert (effect.outcome, effect.attempts) == ("delivered", 1)
+    assert len(messages(sim_control)) - before == 1
+
+
+def test_a_claimed_effect_is_not_taken_again_until_its_lease_passes(app, resident, hub, clock):
+    case = report(resident)
+    app.config["OUTBOX_DELIVERY"] = "off"
+    try:
+        act(hub, case["id"], "accept")
+    finally:
+        app.config["OUTBOX_DELIVERY"] = "inline"
+    taken = relay._claim(sa.true(), 100)    # a relay took them, then died
+    assert "subscribe_message" in {e.kind for e in taken}
+    assert relay.sweep() == {}
+    clock["now"] += timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"] + 1)
+    relay.sweep()
+    assert [e.attempts for e in taken] == [2] * len(taken)   # taken once more, by the sweeper
+
+
+def test_a_subscription_result_names_only_our_templates(resident):
+    answer = resident.post("/api/mp/me/subscriptions", json={"results": {"someone-elses": "accept",
+                                                                         TEMPLATES["closed"]: "maybe"}})
+    assert answer.status_code == 422
+    assert set(answer.json["error"]["fields"]) == {"results.someone-elses", f"results.{TEMPLATES['closed']}"}
+    assert resident.get("/api/mp/me/subscriptions").json["available"]["closed"] == 0
