@@ -57,9 +57,17 @@ def sweep(limit: int = 200) -> dict[str, int]:
 
 def _run(which, limit: int) -> dict[str, int]:
     counts: dict[str, int] = {}
-    handlers, pushed = _handlers(), []
-    for effect in _claim(which, limit):
-        outcome = _attempt(handlers, effect)
+    handlers, pushed, unavailable = _handlers(), [], set()
+    # Pushes first: they take milliseconds, a slow WeChat takes seconds per message.
+    for effect in sorted(_claim(which, limit), key=lambda e: (e.kind != "push", e.id)):
+        if effect.kind in unavailable:
+            outcome = _put_back(effect)
+        else:
+            outcome = _attempt(handlers, effect)
+            if outcome == "retry":
+                # Whatever failed it (WeChat busy or hanging, Redis away) fails the rest of
+                # this batch too: they wait their back-off instead of a timeout each.
+                unavailable.add(effect.kind)
         if outcome is None:
             pushed.append(effect.id)
             outcome = "delivered"
@@ -107,6 +115,12 @@ def _attempt(handlers, effect: OutboxEffect) -> str | None:
     return None if effect.kind == "push" else _settle(effect, "delivered", None)
 
 
+def _put_back(effect: OutboxEffect) -> str:
+    """Not tried (its channel failed just now): back in line, the claim not counted."""
+    effect.attempts -= 1
+    return _settle(effect, None, "not tried: the channel failed earlier in the batch")
+
+
 def _max_attempts() -> int:
     return current_app.config["OUTBOX_MAX_ATTEMPTS"]
 
@@ -129,4 +143,4 @@ def _settle(effect: OutboxEffect, outcome: str | None, error: str | None) -> str
 
 def back_off(attempts: int) -> float:
     """Seconds before the next attempt: 5, 10, 20 ... up to an hour."""
-    return min(BACK_OFF_FIRST_SECONDS * 2 ** (attempts - 1), BACK_OFF_MAX_SECONDS)
+    return min(BACK_OFF_FIRST_SECONDS * 2 ** (max(attempts, 1) - 1), BACK_OFF_MAX_SECONDS)

@@ -9,12 +9,13 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from backend.extensions import db
 from backend.models import ApiClient, Case, CaseSupport, Category, Region
 from backend.services import (attributes, case_actions, caselog, catalogue, clock, content_check,
                               deadlines, geo, idempotency, outbox, photos)
-from backend.services.errors import Invalid, NotAuthenticated, NotFound
+from backend.services.errors import Conflict, Invalid, NotAuthenticated, NotFound
 from workflows.case_flow import CASE_FLOW, LEVEL_PARTIES, LIVE
 
 log = logging.getLogger("shaobao.cases")
@@ -76,17 +77,29 @@ def submit_from_phone(viewer, user, wechat, body: dict) -> tuple[Case, bool]:
     # otherwise ready to file.
     check = content_check.verdict(wechat, user.openid, "\n".join(filter(None, [
         body["description"], body.get("address")])))
-    case, entry = create_case(category=category, body=clean, located=located, reporter_id=user.id,
-                              reporter_kind="grid_worker" if patrol else "resident",
-                              channel="patrol" if patrol else "mini_program", check=check,
-                              client_id=body["client_id"])
-    photos.attach(case.id, attached, "report", user.id, entry)
-    if not idempotency.claim(owner, body["client_id"], body, 201, {"case_id": case.id}):
-        # The phone's retry raced its first request, which committed first: drop this
-        # one's work (nothing else is in the request's transaction) and give its answer.
-        db.session.rollback()
-        return _replayed(owner, body), False
+    try:
+        case, entry = create_case(category=category, body=clean, located=located, reporter_id=user.id,
+                                  reporter_kind="grid_worker" if patrol else "resident",
+                                  channel="patrol" if patrol else "mini_program", check=check,
+                                  client_id=body["client_id"])
+        photos.attach(case.id, attached, "report", user.id, entry)
+        claimed = idempotency.claim(owner, body["client_id"], body, 201, {"case_id": case.id})
+    except IntegrityError:
+        claimed = False  # the case's own (reporter, client_id) key met the racing request's
+    if not claimed:
+        return _lost_race(owner, body)
     return case, True
+
+
+def _lost_race(owner: str, body: dict) -> tuple[Case, bool]:
+    """The phone's retry raced its first request, which committed first (PostgreSQL made
+    this one wait for it): drop this one's work - nothing else is in the request's
+    transaction - and give the first one's answer."""
+    db.session.rollback()
+    replayed = _replayed(owner, body)
+    if replayed is None:
+        raise Conflict("the report could not be filed; send it again", code="retry")
+    return replayed, False
 
 
 def submit_from_machine(api_key_hash: str, body: dict) -> tuple[Case, bool]:
@@ -109,8 +122,7 @@ def submit_from_machine(api_key_hash: str, body: dict) -> tuple[Case, bool]:
                           reporter_kind=client.kind, channel=client.kind, check="passed",
                           api_client_id=client.id, client_id=body["client_id"])
     if not idempotency.claim(owner, body["client_id"], body, 201, {"case_id": case.id}):
-        db.session.rollback()  # a racing resend committed first: its answer
-        return _replayed(owner, body), False
+        return _lost_race(owner, body)
     return case, True
 
 

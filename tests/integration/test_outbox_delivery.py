@@ -3,6 +3,7 @@ back-off, settled once (delivered, skipped, refused, dead), and a dead letter is
 the county's administrators and can be sent again. WeChat is the simulator."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -175,3 +176,40 @@ def test_a_subscription_result_names_only_our_templates(resident):
     assert answer.status_code == 422
     assert set(answer.json["error"]["fields"]) == {"results.someone-elses", f"results.{TEMPLATES['closed']}"}
     assert resident.get("/api/mp/me/subscriptions").json["available"]["closed"] == 0
+
+
+def test_a_hanging_wechat_costs_one_timeout_per_batch_and_tells_nobody_twice(
+        app, resident, hub, as_user, sim_control, clock):
+    """WeChat takes 3 s, the client gives up at 2 s, WeChat still delivers (as it may).
+    The batch's other message waits its back-off instead of another timeout; the retry
+    finds the acceptance used (43101), so the resident is told once."""
+    neighbour = as_user("demo-resident-2")
+    before = {who: len(sim_control("GET", f"/sim/messages?openid={who}")["messages"])
+              for who in (RESIDENT, "demo-resident-2")}
+    accept_templates(resident, sim_control, "accepted")
+    sim_control("POST", "/sim/subscribe", {"openid": "demo-resident-2", "template_id": TEMPLATES["accepted"]})
+    neighbour.post("/api/mp/me/subscriptions", json={"results": {TEMPLATES["accepted"]: "accept"}})
+    case = report(resident)
+    assert neighbour.post(f"/api/mp/cases/{case['id']}/support", json={
+        "lng": 112.9932, "lat": 37.4237, "coord_system": "gcj02"}).status_code == 200
+    sim_control("POST", "/sim/faults", {"path": "/cgi-bin/message/subscribe/send", "mode": "timeout",
+                                        "delay_seconds": 3, "count": 1})
+    app.config["OUTBOX_DELIVERY"] = "off"
+    try:
+        act(hub, case["id"], "accept")
+    finally:
+        app.config["OUTBOX_DELIVERY"] = "inline"
+    started = time.monotonic()
+    assert relay.sweep() == {"delivered": 2, "retry": 2}   # two pushes; both messages wait
+    assert time.monotonic() - started < 2 + 1.5            # one client timeout, not two
+    effects = subscribe_effects(case["id"])
+    assert [e.attempts for e in effects] == [1, 0]          # the second was not tried
+    clock["now"] += timedelta(seconds=10)
+    deadline = time.monotonic() + 10
+    while len(sim_control("GET", f"/sim/messages?openid={RESIDENT}")["messages"]) == before[RESIDENT]:
+        assert time.monotonic() < deadline, "WeChat never finished the slow send"
+        time.sleep(0.05)
+    relay.sweep()
+    assert sorted(e.outcome for e in effects) == ["delivered", "refused"]
+    for who in (RESIDENT, "demo-resident-2"):
+        assert len(sim_control("GET", f"/sim/messages?openid={who}")["messages"]) - before[who] == 1
