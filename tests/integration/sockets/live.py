@@ -202,3 +202,16 @@ class Live:
             ear.close()
 
 
+
+
+def in_app(live):
+    """An app context for the case helpers' lookups; its session ends with the block, so the
+    server's threads never wait on a transaction the test left open (SQLite)."""
+    return live.app.app_context()
+
+
+def heard_cases(ear, marker) -> list[dict]:
+    """The case pushes an ear got before the marker that followed them."""
+    start = len(ear.log)
+    ear.until("marker", lambda d: d["value"] == marker)
+    return [data for name, data in ear.log[start:] if name == "case"]
