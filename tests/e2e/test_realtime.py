@@ -170,3 +170,16 @@ def test_redis_going_away_degrades_sockets_and_they_recover(deployed):
     assert answer["cases"][0]["status"] == "replay" and answer["cases"][0]["replayed"] == 1
     for listener in listeners.values():
         listener.client.disconnect()
+
+
+def test_scripts_run_serves_sockets_in_development(running):
+    """The development server (flask run, threading mode, no Redis) takes sockets too."""
+    from tests.e2e.conftest import login
+    token = login(running, "demo-resident-1")
+    client = socketio.Client(reconnection=False)
+    client.connect(running["api"], auth={"token": token}, transports=["websocket"], wait_timeout=10)
+    try:
+        answer = client.call("resync", {"999999": 0}, timeout=10)
+        assert answer == {"cases": [{"case_id": 999999, "status": "not_found"}]}
+    finally:
+        client.disconnect()

@@ -97,3 +97,23 @@ def test_a_taken_grant_stops_pushes_to_a_socket_still_open(live, world):
     heard = push_all(live, phones, ears, cases)
     assert heard == may_get(phones, cases)
     assert "whistled" in heard["demo-dept-staff-1"] and "whistled" in heard["demo-dept-staff-2"]
+
+
+def test_a_grant_given_while_connected_counts_from_the_next_subscribe(live, world):
+    phones, ears, cases = world
+    county, staff = phones["demo-county-admin"], phones["demo-dept-staff-1"]
+    assert staff.get(f"/api/mp/cases/{cases['elsewhere']}").status_code == 404
+    given = county.post(f"/api/console/users/{staff.user_id}/grants",
+                        json={"role": "grid_worker", "region_id": region_of(live, cases["elsewhere"])})
+    assert given.status_code == 201, given.json
+    ear = ears["demo-dept-staff-1"]
+    assert ear.call("subscribe", {"case_id": cases["elsewhere"]})["status"] == "up_to_date"
+    heard = push_all(live, phones, ears, cases)
+    assert "elsewhere" in heard["demo-dept-staff-1"]
+    assert heard == may_get(phones, cases)
+
+
+def region_of(live, case_id: int) -> int:
+    from backend.models import Case
+    with in_app(live):
+        return db.session.get(Case, case_id).grid_id
