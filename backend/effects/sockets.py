@@ -108,7 +108,8 @@ def push_case(case_id: int, event: str, extra: dict | None = None) -> None:
     The payload is {case_id, seq, event, state, version, at} (plus extra: ids and codes only);
     clients GET the case for the rest. Rooms come from access.case_rooms at this moment.
     Delivery is at most once: clients that missed it catch up with resync (seq numbers).
-    Raises PushUnavailable if the queue is down (this process's own clients were served)."""
+    Raises PushUnavailable if the queue is down (this process's own clients were served),
+    LookupError if there is no such case."""
     case = db.session.get(Case, case_id)
     if case is None:
         raise LookupError(f"case {case_id} does not exist")

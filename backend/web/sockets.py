@@ -86,6 +86,10 @@ def on_connect(payload=None):
     except NotAuthenticated as exc:
         log.info("socket refused code=%s", exc.code)
         raise Refused(exc.message, error_body(exc.code, exc.message)) from None
+    except Exception:  # the database restarting: say so rather than drop the socket mutely
+        log.exception("socket connect failed")
+        message = "the service is unavailable; retry shortly"
+        raise Refused(message, error_body("unavailable", message)) from None
     for room in access.socket_rooms(user):
         join_room(room)
     _registry().sessions[request.sid] = SocketSession(user.id, token_row.id)
