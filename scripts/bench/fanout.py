@@ -12,7 +12,8 @@ transport): it connects N sockets, then runs ROUNDS broadcasts; latency is from 
 trigger to each socket's arrival on the generator's clock, so it includes the generator
 draining N messages on one thread. The generator and the server share this machine's
 cores: the figures are a comparison in one run, not absolute capacities. Memory per
-connection is the server's RSS (master and workers) with N connected minus with one, / N.
+connection is the server's RSS (master and workers) with N connected minus with one, / N;
+threads are the server's OS threads with N connected.
 
     .venv/bin/python scripts/bench/fanout.py [--sizes 500,1000,5000] [--rounds 20]
         [--servers ours-gevent,ours-threading,bare-gevent,node]
@@ -141,9 +142,17 @@ def wait_port(port: int, seconds: float = 60) -> None:
     raise SystemExit(f"fanout: nothing listens on {port}")
 
 
-def rss(pid: int) -> int:
+def tree(pid: int) -> list[psutil.Process]:
     process = psutil.Process(pid)
-    return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
+    return [process, *process.children(recursive=True)]
+
+
+def rss(pid: int) -> int:
+    return sum(p.memory_info().rss for p in tree(pid))
+
+
+def threads(pid: int) -> int:
+    return sum(p.num_threads() for p in tree(pid))
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -174,7 +183,7 @@ def measure(kind: str, size: int, rounds: int, env: dict, token: str, node: str)
         load.stdin.flush()
         connected = json.loads(load.stdout.readline())
         time.sleep(1.0)
-        after = rss(server.pid)
+        after, after_threads = rss(server.pid), threads(server.pid)
         load.stdin.write("go\n")
         load.stdin.flush()
         results = json.loads(load.stdout.readline())
@@ -188,20 +197,21 @@ def measure(kind: str, size: int, rounds: int, env: dict, token: str, node: str)
             "connect_s": round(connected.get("seconds", 0), 1),
             "p50_ms": results.get("p50"), "p99_ms": results.get("p99"),
             "delivered": results.get("delivered", 0) / (size * rounds),
-            "kb_per_conn": (after - before) / 1024 / max(1, connected.get("connected") or 1)}
+            "kb_per_conn": (after - before) / 1024 / max(1, connected.get("connected") or 1),
+            "threads": after_threads}
 
 
 def table(rows: list[dict]) -> str:
     node = {r["clients"]: r for r in rows if r["server"] == "node"}
     lines = [f"{'server':<15}{'clients':>8}{'connected':>10}{'p50 ms':>9}{'p99 ms':>9}{'p99/node':>9}"
-             f"{'delivered':>10}{'KB/conn':>9}{'connect s':>10}"]
+             f"{'delivered':>10}{'KB/conn':>9}{'threads':>8}{'connect s':>10}"]
     for r in rows:
         ref = node.get(r["clients"], {}).get("p99_ms")
         ratio = f"{r['p99_ms'] / ref:.2f}x" if ref and r["p99_ms"] is not None else "-"
         p50 = f"{r['p50_ms']:.1f}" if r["p50_ms"] is not None else "-"
         p99 = f"{r['p99_ms']:.1f}" if r["p99_ms"] is not None else "-"
         lines.append(f"{r['server']:<15}{r['clients']:>8}{r['connected']:>10}{p50:>9}{p99:>9}{ratio:>9}"
-                     f"{r['delivered']:>9.1%}{r['kb_per_conn']:>9.1f}{r['connect_s']:>10}")
+                     f"{r['delivered']:>9.1%}{r['kb_per_conn']:>9.1f}{r['threads']:>8}{r['connect_s']:>10}")
     return "\n".join(lines)
 
 
