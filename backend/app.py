@@ -20,6 +20,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_wechat(app)
     register_effects(app)
     register_api(app)
+    register_sockets(app)
     register_health(app)
     register_cli(app)
     return app
@@ -124,6 +125,20 @@ def register_api(app: Flask) -> None:
     app.before_request(authenticate_request)
     for blueprint in MINIPROGRAM + CONSOLE:
         api.register_blueprint(blueprint)
+
+
+def register_sockets(app: Flask) -> None:
+    """Socket.IO on /socket.io/ (backend.web.sockets), in the configured async mode."""
+    from backend.effects.sockets import bind
+    from backend.web import sockets
+
+    if app.config["SOCKETIO_ASYNC_MODE"] == "gevent":
+        from gevent import monkey
+        if not monkey.is_module_patched("socket"):
+            # Unpatched, every blocking call (database, Redis) stalls all sockets of the process.
+            raise settings.ConfigError("SOCKETIO_ASYNC_MODE=gevent needs a gevent-patched process: "
+                                       "run it with gunicorn -k gevent (scripts/serve)")
+    sockets.register(bind(app), app)
 
 
 def register_health(app: Flask) -> None:

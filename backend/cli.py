@@ -1,4 +1,4 @@
-"""flask commands: seed, cases, scheduler, wechat-sim."""
+"""flask commands: seed, cases, outbox, scheduler, sockets, wechat-sim."""
 from __future__ import annotations
 
 import click
@@ -106,4 +106,25 @@ def wechat_sim(host, port):
           secret=current_app.config["WECHAT_SECRET"])
 
 
-COMMANDS = (seed, cases, outbox, scheduler, wechat_sim)
+@click.group("sockets")
+def sockets():
+    """Socket.IO from outside the server (through the Redis message queue)."""
+
+
+@sockets.command("push")
+@click.argument("case_id", type=int)
+@click.option("--event", default="case_changed", show_default=True)
+@with_appcontext
+def sockets_push(case_id, event):
+    """Tell the sockets that may see a case that it moved (as the relay and scheduler do)."""
+    from backend.effects.sockets import PushUnavailable, push_case
+    if not current_app.config["REDIS_URL"]:
+        raise click.ClickException("REDIS_URL is not set: another process cannot reach the server's sockets")
+    try:
+        push_case(case_id, event)
+    except (LookupError, PushUnavailable) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"pushed {event} for case {case_id}")
+
+
+COMMANDS = (seed, cases, outbox, scheduler, sockets, wechat_sim)

@@ -143,10 +143,38 @@ def load(environ: dict | None = None) -> dict:
         # (the end-to-end tests move time for the server and the scheduler together).
         "CLOCK_FILE": env.get("SHAOBAO_CLOCK_FILE") or None,
         **scheduler(env, name),
+        **sockets(env),
     }
     if name == "production":
         check_production(settings, env)
     return settings
+
+
+SOCKETIO_ASYNC_MODES = ("threading", "gevent")
+SOCKETIO_TRANSPORT_NAMES = ("polling", "websocket")
+
+
+def sockets(env) -> dict:
+    """Socket.IO: threading by default (dev server, tests); scripts/serve sets gevent, the
+    mode scripts/bench/fanout.py measured best, and websocket only for several workers."""
+    mode = env.get("SOCKETIO_ASYNC_MODE", "threading")
+    if mode not in SOCKETIO_ASYNC_MODES:
+        raise ConfigError(f"SOCKETIO_ASYNC_MODE must be one of {', '.join(SOCKETIO_ASYNC_MODES)}, not {mode!r}")
+    transports = tuple(t.strip() for t in env.get("SOCKETIO_TRANSPORTS", "polling,websocket").split(",") if t.strip())
+    if not transports or set(transports) - set(SOCKETIO_TRANSPORT_NAMES):
+        raise ConfigError(f"SOCKETIO_TRANSPORTS must list {' and/or '.join(SOCKETIO_TRANSPORT_NAMES)}")
+    origins = env.get("SOCKETIO_CORS_ORIGINS", "*")
+    return {
+        "SOCKETIO_ASYNC_MODE": mode,
+        "SOCKETIO_TRANSPORTS": transports,
+        "SOCKETIO_CORS_ORIGINS": origins if origins == "*" else [o.strip() for o in origins.split(",")],
+        "SOCKETIO_PING_INTERVAL": number(env, "SOCKETIO_PING_INTERVAL", "25", int),
+        # How often each server process re-checks the tokens of its open sockets (logout,
+        # expiry): what a socket may see is decided at every push, this only ends sessions.
+        "SOCKET_RECHECK_SECONDS": number(env, "SOCKET_RECHECK_SECONDS", "15", float),
+        "RESYNC_MAX_ENTRIES": number(env, "RESYNC_MAX_ENTRIES", "50", int),
+        "RESYNC_MAX_CASES": number(env, "RESYNC_MAX_CASES", "100", int),
+    }
 
 
 def check_production(settings: dict, env) -> None:

@@ -1,17 +1,18 @@
 """Socket.IO pushes: one per case change, to everyone who may see the case (the sockets
-module asks the access module which rooms). Socket.IO delivers at most once; a client that
-missed one resyncs by sequence number, so a push that cannot go out is retried briefly and
-then given up as dead, never blocking the effects behind it."""
+module asks the access module which rooms). A push tells the case's state and latest seq
+as they are when it goes out; Socket.IO delivers at most once and a client that missed one
+resyncs by seq, so a push that cannot go out is retried briefly, then given up as dead."""
 from __future__ import annotations
 
-from backend.effects.relay import Retry
+from backend.effects.relay import Final, Retry
 from backend.models import OutboxEffect
 
 
 def deliver(effect: OutboxEffect) -> None:
     from backend.effects import sockets
-    payload = effect.payload
     try:
-        sockets.push_case(payload["case_id"], payload["event"], {"seq": payload["seq"]})
-    except ConnectionError as exc:  # the message queue (Redis) is away
-        raise Retry(f"{type(exc).__name__}: {exc}") from None
+        sockets.push_case(effect.payload["case_id"], effect.payload["event"])
+    except sockets.PushUnavailable as exc:   # the message queue (Redis) is away
+        raise Retry(str(exc)) from None
+    except LookupError as exc:
+        raise Final("skipped", str(exc)) from None

@@ -108,6 +108,25 @@ def authenticate(token: str) -> tuple[User, AuthToken, access.Viewer]:
     return row.user, row, access.viewer_from(row.user.id, [r[1:] for r in rows])
 
 
+def dead_tokens(token_ids) -> set[int]:
+    """Of these token ids, the ones no longer valid (revoked, expired, user disabled): the
+    sockets opened with them are closed."""
+    ids = set(token_ids)
+    if not ids:
+        return set()
+    live = db.session.scalars(sa.select(AuthToken.id).join(User, User.id == AuthToken.user_id).where(
+        AuthToken.id.in_(ids), AuthToken.revoked_at.is_(None), AuthToken.expires_at > utcnow(),
+        User.active))
+    return ids - set(live)
+
+
+def token_user(token_id: int) -> User:
+    """The user of a token already presented (an open socket's), if it is still valid."""
+    if dead_tokens([token_id]):
+        raise NotAuthenticated("the token is invalid, expired or revoked", code="invalid_token")
+    return db.session.get(User, db.session.get(AuthToken, token_id).user_id)
+
+
 def logout(token_row: AuthToken) -> None:
     token_row.revoked_at = utcnow()
 

@@ -63,12 +63,13 @@ def _person(user: User | None, whole_phone: bool) -> PersonRef | None:
     return PersonRef(user.id, user.name, user.phone if whole_phone else mask_phone(user.phone))
 
 
-def _timeline(case: Case, audience: str) -> list[dict]:
+def _timeline(case: Case, audience: str, after_seq: int = 0) -> list[dict]:
     """audience: "handler" (everything), "reporter" (public payloads), "follower" (steps only).
-    On an anonymous case only its reporter sees who reported, rated or cancelled it."""
+    On an anonymous case only its reporter sees who reported, rated or cancelled it.
+    after_seq: only the entries after it (a reconnecting socket's resync)."""
     rows = db.session.execute(
         sa.select(CaseLog, User.name).outerjoin(User, User.id == CaseLog.actor_id)
-        .where(CaseLog.case_id == case.id).order_by(CaseLog.seq)).all()
+        .where(CaseLog.case_id == case.id, CaseLog.seq > after_seq).order_by(CaseLog.seq)).all()
     entries = []
     for log, name in rows:
         hidden = case.anonymous and log.actor_id == case.reporter_id and audience != "reporter"
@@ -88,21 +89,32 @@ def _rows(model, case: Case, order):
     return db.session.scalars(sa.select(model).where(model.case_id == case.id).order_by(order)).all()
 
 
+def audience(viewer, case: Case, relations: frozenset[str]) -> str:
+    """Which timeline the viewer reads: "handler", "reporter" or "follower"."""
+    took_part = any(s.department_id in viewer.department_ids() for s in case.summonses)
+    handles = bool(relations & HANDLERS) or took_part or viewer.is_platform_admin
+    return "handler" if handles else "reporter" if "reporter" in relations else "follower"
+
+
+def timeline_since(viewer, case: Case, after_seq: int) -> list[dict]:
+    """The timeline entries after after_seq, as GET /cases/<id> shows them to this viewer."""
+    return _timeline(case, audience(viewer, case, access.case_relations(viewer, case)), after_seq)
+
+
 def detail(viewer, case_id: int) -> CaseView:
     case = access.get_visible(viewer, Case, case_id)
     relations = access.case_relations(viewer, case)
-    took_part = any(s.department_id in viewer.department_ids() for s in case.summonses)
-    handles = bool(relations & HANDLERS) or took_part or viewer.is_platform_admin
-    audience = "handler" if handles else "reporter" if "reporter" in relations else "follower"
+    reads = audience(viewer, case, relations)
+    handles = reads == "handler"
     view = CaseView(case=case, state_label=CASE_FLOW.state(case.state).label, reporter=None,
-                    supporters=[], timeline=_timeline(case, audience), photos=[], summonses=[],
+                    supporters=[], timeline=_timeline(case, reads), photos=[], summonses=[],
                     deadlines=[], actions=case_actions.available(viewer, case, relations),
                     relations=sorted(relations))
-    if audience == "follower":
+    if reads == "follower":
         return view
     view.description, view.address, view.attributes = case.description, case.address, case.attributes
     view.lng, view.lat = case.lng, case.lat
-    if case.reporter_id and (not case.anonymous or audience == "reporter"):
+    if case.reporter_id and (not case.anonymous or reads == "reporter"):
         view.reporter = _person(db.session.get(User, case.reporter_id), handles)
     if handles:  # supporters are strangers to the reporter: a count is enough there
         view.supporters = [_person(u, True) for u in db.session.scalars(

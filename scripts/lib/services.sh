@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Sourced by scripts/test and .ci/run. Throwaway PostgreSQL and Redis on loopback.
-#   install_services        apt-get install postgresql / redis-server when their binaries are missing
+#   install_services        apt-get install postgresql / redis-server / nodejs+npm when missing
+#                           (node runs the official Socket.IO client in tests/e2e)
 #   apt_install_packages P  apt-get install -y P... (apt-get update runs once per shell)
 #   have_postgres / have_redis   true when the binaries are present
 #   start_postgres DIR      initdb + start under DIR/pg, export SHAOBAO_TEST_POSTGRES_URL
@@ -59,6 +60,7 @@ _shaobao_find_redis_server() {
 
 have_postgres() { _shaobao_find_pg_bin >/dev/null; }
 have_redis() { _shaobao_find_redis_server >/dev/null; }
+have_node() { command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; }
 
 _shaobao_as_root() {
   if [[ $EUID -eq 0 ]]; then
@@ -88,11 +90,13 @@ install_services() {
   local pkgs=()
   have_postgres || pkgs+=(postgresql)
   have_redis || pkgs+=(redis-server)
+  have_node || pkgs+=(nodejs npm)
   ((${#pkgs[@]})) || return 0
   apt_install_packages "${pkgs[@]}" || return 1
   # The packages may start their own cluster/daemon on the default ports; we never use them.
   have_postgres || _shaobao_svc_err "PostgreSQL binaries still missing after install" || return 1
   have_redis || _shaobao_svc_err "redis-server still missing after install" || return 1
+  have_node || _shaobao_svc_err "node/npm still missing after install" || return 1
 }
 
 # PostgreSQL refuses to run as root: as root, run server-side tools as the postgres user.

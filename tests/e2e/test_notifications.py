@@ -54,3 +54,34 @@ def test_a_resident_is_told_by_subscribe_message_when_the_hub_accepts(running):
     assert held["accepted"] == 0
     time.sleep(1)   # nothing more arrives: delivered once
     assert len(messages(running, "demo-resident-3")) == 1
+
+
+def test_a_case_change_reaches_the_sockets_of_those_who_may_see_it(running):
+    """Action -> outbox row -> the server's relay -> Socket.IO, through scripts/run."""
+    import socketio
+
+    resident, hub = login(running, "demo-resident-1"), login(running, "demo-hub-dispatcher-1")
+    outsider = login(running, "demo-resident-2")
+    heard = {"resident": [], "hub": [], "outsider": []}
+    clients = []
+    for name, token in (("resident", resident), ("hub", hub), ("outsider", outsider)):
+        client = socketio.Client(reconnection=False)
+        client.on("case", heard[name].append)
+        client.connect(running["api"], auth={"token": token}, transports=["websocket"], wait_timeout=10)
+        clients.append(client)
+    try:
+        tree = call(running, resident, "GET", "/api/mp/categories").json()
+        category = next(n["category"]["id"] for t in tree for n in t["children"] if n["category"]["code"] == "T06-02")
+        case = call(running, resident, "POST", "/api/mp/cases", json={
+            "client_id": "socket-000000001", "category_id": category, "description": "井盖松动", **SPOT}).json()
+        assert wait_for(lambda: [(h["case_id"], h["event"]) for h in heard["hub"]] == [(case["id"], "submit")])
+        assert call(running, hub, "POST", f"/api/mp/cases/{case['id']}/actions/accept",
+                    json={"version": case["version"], "payload": {}}).status_code == 200
+        assert wait_for(lambda: [(h["event"], h["seq"]) for h in heard["resident"]] == [("submit", 1), ("accept", 2)])
+        assert heard["hub"][-1]["event"] == "accept"
+        # The neighbour may not GET the case: its socket never hears of it.
+        assert call(running, outsider, "GET", f"/api/mp/cases/{case['id']}").status_code == 404
+        assert all(h["case_id"] != case["id"] for h in heard["outsider"])
+    finally:
+        for client in clients:
+            client.disconnect()
