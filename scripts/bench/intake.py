@@ -1,12 +1,15 @@
-"""Benchmark: case submissions (no photos) against the production shape — gunicorn (gthread,
-2 workers x 8 threads), PostgreSQL, the WeChat simulator answering content security — next
-to a bare Flask endpoint doing one INSERT on the same database, served the same way, in the
-same run. Prints requests/s and p50/p99 latency at 1 and 8 concurrent clients, and ratios.
+"""Benchmark: case submissions (no photos) against the production shape — scripts/serve
+(gunicorn, 2 gevent workers, Redis), PostgreSQL, the WeChat simulator answering content
+security, the relay pushing each new case to Socket.IO after commit — next to a bare Flask
+endpoint doing one INSERT on the same database, served the same way, in the same run.
+Prints requests/s and p50/p99 latency at 1 and 8 concurrent clients, ratios, and the CPU
+each process spent per request.
 
     .venv/bin/python scripts/bench/intake.py [--seconds 8]
 
 Without DATABASE_URL it runs itself under scripts/bench/with_postgres (a throwaway
-PostgreSQL, fsync off — the same for both endpoints). Not a test: figures, not verdicts.
+PostgreSQL, fsync off — the same for both endpoints — and Redis). Not a test: figures, not
+verdicts.
 The load generator (Python threads) shares the machine's 2 cores with everything it measures.
 """
 from __future__ import annotations
@@ -63,10 +66,19 @@ def prepare(env: dict) -> None:
                     "import bare_app; bare_app.create_table()"], cwd=ROOT, env=env, check=True)
 
 
-def gunicorn(app: str, port: int, env: dict) -> subprocess.Popen:
+def production_server(port: int, env: dict) -> subprocess.Popen:
+    """The service as deployed: scripts/serve (gunicorn, 2 gevent workers, Redis)."""
+    return subprocess.Popen([str(ROOT / "scripts/serve")], cwd=ROOT, start_new_session=True,
+                            env={**env, "WORKERS": "2", "PORT": str(port)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def bare_server(port: int, env: dict) -> subprocess.Popen:
+    """The baseline served the same way: gunicorn, 2 gevent workers, the same settings."""
     return subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", "2", "-k", "gthread", "--threads", "8", "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "--chdir", str(ROOT), "--pythonpath", f"{ROOT},{ROOT / 'scripts/bench'}", app],
+        [str(BIN / "gunicorn"), "--config", "python:config.gunicorn", "--worker-class", "gevent",
+         "--workers", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--chdir", str(ROOT),
+         "--pythonpath", f"{ROOT},{ROOT / 'scripts/bench'}", "bare_app:app"],
         cwd=ROOT, env=env, start_new_session=True)
 
 
@@ -165,13 +177,15 @@ def main() -> int:
     if not os.environ.get("DATABASE_URL"):
         os.execvp("bash", ["bash", str(ROOT / "scripts/bench/with_postgres"), sys.executable, __file__,
                            *sys.argv[1:]])
+    if not os.environ.get("REDIS_URL"):
+        raise SystemExit("needs Redis (redis-server) for the production shape's 2 workers")
     sim_port, api_port, bare_port = free_port(), free_port(), free_port()
     env = environment(sim_port)
     prepare(env)
     processes = [subprocess.Popen([str(BIN / "flask"), "wechat-sim", "--port", str(sim_port)], cwd=ROOT,
                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                   start_new_session=True),
-                 gunicorn("backend.app:create_app()", api_port, env), gunicorn("bare_app:app", bare_port, env)]
+                 production_server(api_port, env), bare_server(bare_port, env)]
     try:
         api, sim, bare = (f"http://127.0.0.1:{p}" for p in (api_port, sim_port, bare_port))
         for url in (f"{sim}/sim/clock", f"{api}/healthz"):
@@ -191,7 +205,7 @@ def main() -> int:
         wait_http(f"{bare}/bare")
         load(submit, 2, 2)   # warm both up: imports, pools, caches
         load(insert, 2, 2)
-        print("Case intake vs a bare one-INSERT endpoint (gunicorn gthread 2x8, PostgreSQL fsync=off,")
+        print("Case intake vs a bare one-INSERT endpoint (gunicorn, 2 gevent workers, PostgreSQL fsync=off,")
         print(f"WeChat content check via the local simulator), {args.seconds:.0f} s per scenario.")
         print("Note: 2 cores shared by the load generator, both servers, PostgreSQL and the simulator.\n")
         print(f"{'clients':>7} {'endpoint':<10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'failed':>7}")

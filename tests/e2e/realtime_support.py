@@ -14,8 +14,10 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
+import socketio
 
 import sqlalchemy as sa
 
@@ -172,3 +174,41 @@ class Deployment:
     def push(self, case_id: int, event: str) -> subprocess.CompletedProcess:
         """push_case from a third process: the external emitter, through Redis."""
         return self.flask("sockets", "push", str(case_id), "--event", event, check=False, timeout=60)
+
+
+class Listener:
+    def __init__(self, url: str, token: str):
+        self.heard: list[dict] = []
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("case", self.heard.append)
+        self.client.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
+
+    @property
+    def local_port(self) -> int:
+        return self.client.eio.ws.sock.getsockname()[1]
+
+    def events(self) -> list[str]:
+        return [d["event"] for d in self.heard]
+
+
+def clients_on_each_worker(deployed, token: str) -> dict[int, Listener]:
+    """Connect until each gunicorn worker holds one of our sockets (the kernel decides which
+    worker accepts; the worker is found by who owns the server end of the connection)."""
+    workers = psutil.Process(deployed.server.pid).children()
+    assert len(workers) == 2, workers
+    placed: dict[int, Listener] = {}
+    spare = []
+    for _ in range(40):
+        listener = Listener(deployed.api, token)
+        port = listener.local_port
+        owner = next(w.pid for w in workers for c in w.net_connections("tcp") if c.raddr and c.raddr.port == port)
+        if owner in placed:
+            spare.append(listener)
+        else:
+            placed[owner] = listener
+        if len(placed) == 2:
+            break
+    for listener in spare:
+        listener.client.disconnect()
+    assert len(placed) == 2, "every connection went to one worker"
+    return placed

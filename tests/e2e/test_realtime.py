@@ -9,11 +9,11 @@ import queue
 import subprocess
 import threading
 
-import psutil
 import pytest
 import socketio
 
-from tests.e2e.realtime_support import NODE_DIR, Deployment, node_client, wait_until
+from tests.e2e.realtime_support import (NODE_DIR, Deployment, Listener, clients_on_each_worker,
+                                        node_client, wait_until)
 
 pytestmark = pytest.mark.e2e
 SPOT = {"lng": 112.9932, "lat": 37.4237, "coord_system": "gcj02"}
@@ -44,44 +44,6 @@ def act(deployed, token: str, case_id: int, action: str, **payload):
                              json={"version": version, "payload": payload})
     assert response.status_code == 200, response.text
     return response.json()
-
-
-class Listener:
-    def __init__(self, url: str, token: str):
-        self.heard: list[dict] = []
-        self.client = socketio.Client(reconnection=False)
-        self.client.on("case", self.heard.append)
-        self.client.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
-
-    @property
-    def local_port(self) -> int:
-        return self.client.eio.ws.sock.getsockname()[1]
-
-    def events(self) -> list[str]:
-        return [d["event"] for d in self.heard]
-
-
-def clients_on_each_worker(deployed, token: str) -> dict[int, Listener]:
-    """Connect until each gunicorn worker holds one of our sockets (the kernel decides which
-    worker accepts; the worker is found by who owns the server end of the connection)."""
-    workers = psutil.Process(deployed.server.pid).children()
-    assert len(workers) == 2, workers
-    placed: dict[int, Listener] = {}
-    spare = []
-    for _ in range(40):
-        listener = Listener(deployed.api, token)
-        port = listener.local_port
-        owner = next(w.pid for w in workers for c in w.net_connections("tcp") if c.raddr and c.raddr.port == port)
-        if owner in placed:
-            spare.append(listener)
-        else:
-            placed[owner] = listener
-        if len(placed) == 2:
-            break
-    for listener in spare:
-        listener.client.disconnect()
-    assert len(placed) == 2, "every connection went to one worker"
-    return placed
 
 
 def test_a_push_from_a_third_process_reaches_clients_on_both_workers(deployed):
