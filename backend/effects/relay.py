@@ -10,6 +10,7 @@ key for subscribe messages); it is kept to one short transaction.
 """
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -47,19 +48,19 @@ def _handlers() -> dict[str, Callable[[OutboxEffect], None]]:
 
 def deliver(ids: list[int]) -> dict[str, int]:
     """Deliver these effects now if still pending (what a request just committed)."""
-    return _run(sa.and_(OutboxEffect.id.in_(ids)), len(ids)) if ids else {}
+    return _run(ids, len(ids)) if ids else {}
 
 
 def sweep(limit: int = 200) -> dict[str, int]:
     """Deliver what is due: left by a relay that died, or waiting out a back-off."""
-    return _run(sa.true(), limit)
+    return _run(None, limit)
 
 
-def _run(which, limit: int) -> dict[str, int]:
+def _run(ids: list[int] | None, limit: int) -> dict[str, int]:
     counts: dict[str, int] = {}
     handlers, pushed, unavailable = _handlers(), [], set()
     # Pushes first: they take milliseconds, a slow WeChat takes seconds per message.
-    for effect in sorted(_claim(which, limit), key=lambda e: (e.kind != "push", e.id)):
+    for effect in sorted(_claim(ids, limit), key=lambda e: (e.kind != "push", e.id)):
         if effect.kind in unavailable:
             outcome = _put_back(effect)
         else:
@@ -75,26 +76,42 @@ def _run(which, limit: int) -> dict[str, int]:
     if pushed:
         # Pushes delivered share one settling statement: one repeated after a crash is
         # dropped by clients that saw its seq. Messages to people are settled one by one.
-        db.session.execute(sa.update(OutboxEffect).where(OutboxEffect.id.in_(pushed))
-                           .values(outcome="delivered", delivered_at=clock.now(), last_error=None)
-                           .execution_options(synchronize_session="fetch"))
+        db.session.execute(_pushed_statement(), {"ids": pushed, "now": clock.now()})
         db.session.commit()
     return counts
 
 
-def _claim(which, limit: int) -> list[OutboxEffect]:
-    """Take up to limit due effects (oldest first) for one lease, committed."""
-    now = clock.now()
-    due = (sa.select(OutboxEffect.id)
-           .where(OutboxEffect.outcome.is_(None), OutboxEffect.next_attempt_at <= now, which)
-           .order_by(OutboxEffect.next_attempt_at, OutboxEffect.id).limit(limit)
+@functools.cache
+def _pushed_statement():
+    return (sa.update(OutboxEffect).where(OutboxEffect.id.in_(sa.bindparam("ids", expanding=True)))
+            .values(outcome="delivered", delivered_at=sa.bindparam("now"), last_error=None)
+            .execution_options(synchronize_session=False))
+
+
+@functools.cache
+def _claim_statement(by_ids: bool):
+    """Built once (a relay runs it for every commit that wrote effects): take the due
+    effects, oldest first, a lease ahead; SKIP LOCKED lets relays share the queue."""
+    due = sa.select(OutboxEffect.id).where(OutboxEffect.outcome.is_(None),
+                                           OutboxEffect.next_attempt_at <= sa.bindparam("now"))
+    if by_ids:
+        due = due.where(OutboxEffect.id.in_(sa.bindparam("ids", expanding=True)))
+    due = (due.order_by(OutboxEffect.next_attempt_at, OutboxEffect.id).limit(sa.bindparam("limit"))
            .with_for_update(skip_locked=True))
-    lease = now + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
-    rows = db.session.scalars(
-        sa.update(OutboxEffect).where(OutboxEffect.id.in_(due.scalar_subquery()))
-        .values(next_attempt_at=lease, attempts=OutboxEffect.attempts + 1)
-        .returning(OutboxEffect)
-        .execution_options(synchronize_session=False, populate_existing=True)).all()
+    return (sa.update(OutboxEffect).where(OutboxEffect.id.in_(due.scalar_subquery()))
+            .values(next_attempt_at=sa.bindparam("lease"), attempts=OutboxEffect.attempts + 1)
+            .returning(OutboxEffect)
+            .execution_options(synchronize_session=False, populate_existing=True))
+
+
+def _claim(ids: list[int] | None, limit: int) -> list[OutboxEffect]:
+    """Take up to limit due effects (these ids, or any) for one lease, committed."""
+    now = clock.now()
+    params = {"now": now, "limit": limit,
+              "lease": now + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])}
+    if ids is not None:
+        params["ids"] = ids
+    rows = db.session.scalars(_claim_statement(ids is not None), params).all()
     db.session.commit()
     return sorted(rows, key=lambda row: row.id)
 

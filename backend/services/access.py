@@ -341,21 +341,30 @@ def _ancestor_paths(region_path: str) -> list[str]:
     return ["/" + "/".join(parts[:depth]) + "/" for depth in range(1, len(parts) + 1)]
 
 
+@functools.cache
+def _case_room_queries():
+    """Built once, bound per push: building these statements cost more than running them."""
+    area = sa.and_(Grant.role.in_(CASE_AREA_ROLES), Grant.region_id.in_(
+        sa.select(Region.id).where(Region.path.in_(sa.bindparam("paths", expanding=True)))))
+    summoned = sa.and_(Grant.role == "dept_staff", Grant.department_id.in_(
+        sa.select(Summons.department_id).where(Summons.case_id == sa.bindparam("case_id"))))
+    grants = _room_grants().where(sa.or_(area, summoned, Grant.role == "platform_admin"))
+    people = sa.select(User.id).where(User.active, sa.or_(
+        User.id == sa.bindparam("reporter_id"),
+        User.id.in_(sa.select(CaseSupport.user_id).where(CaseSupport.case_id == sa.bindparam("case_id")))
+    )).order_by(User.id)
+    return grants, people
+
+
 def case_rooms(case: Case) -> list[str]:
     """The rooms whose members may see the case now: case_filter read the other way round.
     Staff of the regions above it, staff of every department ever summoned to it, platform
     administrators, its reporter and its supporters."""
-    area = sa.and_(Grant.role.in_(CASE_AREA_ROLES), Grant.region_id.in_(
-        sa.select(Region.id).where(Region.path.in_(_ancestor_paths(case.region_path)))))
-    summoned = sa.and_(Grant.role == "dept_staff", Grant.department_id.in_(
-        sa.select(Summons.department_id).where(Summons.case_id == case.id)))
-    rows = db.session.execute(_room_grants().where(
-        sa.or_(area, summoned, Grant.role == "platform_admin"))).all()
-    people = sa.select(User.id).where(User.active, sa.or_(
-        User.id == case.reporter_id,
-        User.id.in_(sa.select(CaseSupport.user_id).where(CaseSupport.case_id == case.id))))
-    return ([grant_room(*row) for row in rows]
-            + [user_room(user_id) for user_id in db.session.scalars(people.order_by(User.id))])
+    grants, people = _case_room_queries()
+    rows = db.session.execute(grants, {"paths": _ancestor_paths(case.region_path), "case_id": case.id}).all()
+    users = db.session.scalars(people, {"reporter_id": case.reporter_id, "case_id": case.id})
+    return [grant_room(*row) for row in rows] + [user_room(user_id) for user_id in users]
+
 
 VISIBILITY = {Region: region_filter, Department: department_filter, Grant: grant_filter,
               User: user_filter, AuditEntry: audit_filter, Case: case_filter, Photo: photo_filter,

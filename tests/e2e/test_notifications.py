@@ -85,3 +85,23 @@ def test_a_case_change_reaches_the_sockets_of_those_who_may_see_it(running):
     finally:
         for client in clients:
             client.disconnect()
+
+
+@pytest.mark.parametrize("run_env", [{"OUTBOX_DELIVERY": "off", "SCHEDULER_TICK_SECONDS": "0.5"}])
+def test_what_the_server_left_undelivered_the_scheduler_delivers_once(running):
+    """The server commits and never delivers (as if it died right after the commit): the
+    scheduler process's sweep finds the effect and the resident is told, once."""
+    resident, hub = login(running, "demo-resident-4"), login(running, "demo-hub-dispatcher-1")
+    templates = call(running, resident, "GET", "/api/mp/me/subscriptions").json()["templates"]
+    requests.post(f"{running['sim']}/sim/subscribe", timeout=5,
+                  json={"openid": "demo-resident-4", "template_id": templates["accepted"]}).raise_for_status()
+    call(running, resident, "POST", "/api/mp/me/subscriptions", json={"results": {templates["accepted"]: "accept"}})
+    tree = call(running, resident, "GET", "/api/mp/categories").json()
+    category = next(n["category"]["id"] for t in tree for n in t["children"] if n["category"]["code"] == "T06-02")
+    case = call(running, resident, "POST", "/api/mp/cases", json={
+        "client_id": "sweep-0000000001", "category_id": category, "description": "垃圾满溢", **SPOT}).json()
+    assert call(running, hub, "POST", f"/api/mp/cases/{case['id']}/actions/accept",
+                json={"version": case["version"], "payload": {}}).status_code == 200
+    assert wait_for(lambda: len(messages(running, "demo-resident-4")) == 1, seconds=30)
+    time.sleep(1.5)   # three more sweeps: nothing more arrives
+    assert len(messages(running, "demo-resident-4")) == 1
