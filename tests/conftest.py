@@ -38,6 +38,17 @@ def database_url(tmp_path_factory) -> str:
     return url
 
 
+def fresh_database(test_url: str, name: str) -> str:
+    """A fresh PostgreSQL database `name` beside the suite's (for a service or a server
+    under test that must not share the suite's tables); its URL."""
+    engine = sa.create_engine(test_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return test_url.rsplit("/", 1)[0] + f"/{name}"
+
+
 class LiveServer:
     """A WSGI app served for real on 127.0.0.1 in a thread."""
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 import requests
-import sqlalchemy as sa
+
+from tests.conftest import fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,14 +27,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def own_postgres_database(test_url: str) -> str:
-    """A fresh database beside the suite's, for the service under test."""
-    engine = sa.create_engine(test_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text("DROP DATABASE IF EXISTS shaobao_e2e WITH (FORCE)"))
-        conn.execute(sa.text("CREATE DATABASE shaobao_e2e"))
-    engine.dispose()
-    return test_url.rsplit("/", 1)[0] + "/shaobao_e2e"
+def until(condition, what: str, timeout: float = 60, every: float = 0.05):
+    """Poll (no sleeping for timing): the condition's value as soon as it is truthy."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def wait_for_line(process, text: str, timeout: float = 120) -> str:
@@ -63,7 +65,7 @@ def running(tmp_path, run_env):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SHAOBAO_", "DATABASE_URL", "FLASK_"))}
     env.update(PORT=str(port), WECHAT_SIM_PORT=str(sim_port), SHAOBAO_VAR_DIR=str(tmp_path / "var"), **run_env)
     if os.environ.get("SHAOBAO_TEST_DATABASE_URL"):
-        env["DATABASE_URL"] = own_postgres_database(os.environ["SHAOBAO_TEST_DATABASE_URL"])
+        env["DATABASE_URL"] = fresh_database(os.environ["SHAOBAO_TEST_DATABASE_URL"], "shaobao_e2e")
     # Its own process group: whatever happens to the test, everything it started is stopped.
     process = subprocess.Popen([str(ROOT / "scripts/run")], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)

@@ -19,8 +19,8 @@ import pytest
 import requests
 import socketio
 
-import sqlalchemy as sa
 
+from tests.conftest import fresh_database
 from tests.e2e.conftest import ROOT, free_port
 
 NODE_DIR = ROOT / "tests/e2e/node"
@@ -47,16 +47,6 @@ def node_client() -> str:
                        check=True, timeout=600)
         stamp.write_text(lock)
     return node
-
-
-def own_database(test_url: str) -> str:
-    """A fresh PostgreSQL database beside the suite's, for the deployment under test."""
-    engine = sa.create_engine(test_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text("DROP DATABASE IF EXISTS shaobao_realtime WITH (FORCE)"))
-        conn.execute(sa.text("CREATE DATABASE shaobao_realtime"))
-    engine.dispose()
-    return test_url.rsplit("/", 1)[0] + "/shaobao_realtime"
 
 
 def wait_until(check, what: str, timeout: float = 60, every: float = 0.1):
@@ -132,7 +122,7 @@ class Deployment:
                    WECHAT_SIM_PORT=str(self.sim_port), WECHAT_API_BASE=self.sim, REDIS_URL=self.redis.url,
                    PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
         if os.environ.get("SHAOBAO_TEST_DATABASE_URL"):
-            env["DATABASE_URL"] = own_database(os.environ["SHAOBAO_TEST_DATABASE_URL"])
+            env["DATABASE_URL"] = fresh_database(os.environ["SHAOBAO_TEST_DATABASE_URL"], "shaobao_realtime")
         self.env = env
         self.children: list[subprocess.Popen] = []
 

@@ -9,7 +9,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from backend.app import create_app
 from backend.extensions import db
 from backend.models import Case, CaseLog, Category, Deadline, OutboxEffect, Region, SchedulerHeartbeat
 from backend.models.types import utcnow
-from tests.e2e.conftest import ROOT
+from tests.e2e.conftest import ROOT, until
 
 pytestmark = pytest.mark.e2e
 BATCH = 50
@@ -113,17 +112,6 @@ def schedulers(world):
     running = Schedulers(world)
     yield running
     running.stop_all()
-
-
-def until(condition, what: str, timeout: float = 60):
-    """Poll (no sleeping for timing): the condition's value as soon as it is truthy."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def in_db(world, fn):

@@ -3,13 +3,12 @@ test-only clock file every process reads, goes red on its own; /healthz shows th
 from __future__ import annotations
 
 import signal
-import time
 
 import pytest
 import requests
 
 from backend.services.clock import OffsetFileClock
-from tests.e2e.conftest import get, login
+from tests.e2e.conftest import get, login, until
 
 pytestmark = pytest.mark.e2e
 SPOT = {"lng": 112.9932, "lat": 37.4237, "coord_system": "gcj02"}
@@ -18,16 +17,6 @@ SPOT = {"lng": 112.9932, "lat": 37.4237, "coord_system": "gcj02"}
 @pytest.fixture()
 def run_env(tmp_path):
     return {"SHAOBAO_CLOCK_FILE": str(tmp_path / "clock"), "SCHEDULER_TICK_SECONDS": "0.5"}
-
-
-def until(condition, what: str, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_clock_goes_red_by_itself_and_healthz_shows_the_heartbeat(running, run_env):

@@ -15,11 +15,11 @@ import time
 
 import requests
 import socketio
-import sqlalchemy as sa
 
 from werkzeug.serving import make_server
 
 from backend.wechat.simulator import QuietRequestHandler
+from tests.conftest import fresh_database
 from tests.conftest import SIM_APPID, SIM_SECRET
 
 RECHECK_SECONDS = 0.3
@@ -30,13 +30,7 @@ def own_database(tmp_path_factory) -> str:
     raw = os.environ.get("SHAOBAO_TEST_DATABASE_URL")
     if not raw:
         return f"sqlite:///{tmp_path_factory.mktemp('sockets') / 'sockets.sqlite3'}"
-    url = normalise(raw, None)
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text("DROP DATABASE IF EXISTS shaobao_sockets WITH (FORCE)"))
-        conn.execute(sa.text("CREATE DATABASE shaobao_sockets"))
-    engine.dispose()
-    return url.rsplit("/", 1)[0] + "/shaobao_sockets"
+    return fresh_database(normalise(raw, None), "shaobao_sockets")
 
 
 def make_app(database_url: str, var_dir, sim_url: str, **overrides):
