@@ -6,6 +6,7 @@ signs anything Flask or an extension signs) guessable, and write to a throwaway 
 """
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -37,8 +38,8 @@ def number(env, key: str, default: str, kind):
         value = kind(raw)
     except ValueError:
         raise ConfigError(f"{key} must be a {kind.__name__}, not {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{key} must be positive, not {raw!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{key} must be a positive finite number, not {raw!r}")
     return value
 
 

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.extensions import db
 from backend.models import OutboxEffect
@@ -28,7 +29,12 @@ BACK_OFF_MAX_SECONDS = 3600.0
 
 
 class Retry(Exception):
-    """Delivery failed for now (WeChat busy, Redis away): try again after a back-off."""
+    """Delivery failed for now (WeChat busy, Redis away): try again after a back-off, or at
+    `after` when the wait is known (a daily quota) - that is not counted as an attempt."""
+
+    def __init__(self, reason: str, after=None):
+        super().__init__(reason)
+        self.after = after
 
 
 class Final(Exception):
@@ -46,12 +52,19 @@ def _handlers() -> dict[str, Callable[[OutboxEffect], None]]:
     return {"push": pushes.deliver, "subscribe_message": subscribe_messages.deliver}
 
 
+CLAIM_MAX = 100
+
+
 def deliver(ids: list[int]) -> dict[str, int]:
-    """Deliver these effects now if still pending (what a request just committed)."""
-    return _run(ids, len(ids)) if ids else {}
+    """Deliver these effects now if still pending (what requests just committed)."""
+    counts: dict[str, int] = {}
+    for first in range(0, len(ids), CLAIM_MAX):
+        for outcome, n in _run(ids[first:first + CLAIM_MAX], CLAIM_MAX).items():
+            counts[outcome] = counts.get(outcome, 0) + n
+    return counts
 
 
-def sweep(limit: int = 200) -> dict[str, int]:
+def sweep(limit: int = CLAIM_MAX) -> dict[str, int]:
     """Deliver what is due: left by a relay that died, or waiting out a back-off."""
     return _run(None, limit)
 
@@ -59,12 +72,16 @@ def sweep(limit: int = 200) -> dict[str, int]:
 def _run(ids: list[int] | None, limit: int) -> dict[str, int]:
     counts: dict[str, int] = {}
     handlers, pushed, unavailable = _handlers(), [], set()
+    effects, lease = _claim(ids, limit)
+    # An attempt must end inside the lease: after it, another relay may take the effect.
+    last_start = lease - timedelta(seconds=current_app.config["WECHAT_TIMEOUT_SECONDS"] + 1)
     # Pushes first: they take milliseconds, a slow WeChat takes seconds per message.
-    for effect in sorted(_claim(ids, limit), key=lambda e: (e.kind != "push", e.id)):
-        if effect.kind in unavailable:
-            outcome = _put_back(effect)
+    for effect in sorted(effects, key=lambda e: (e.kind != "push", e.id)):
+        if effect.kind in unavailable or clock.now() > last_start:
+            outcome = _settle(effect, lease, None, "not tried: its channel failed or the lease ran out",
+                              counted=False)
         else:
-            outcome = _attempt(handlers, effect)
+            outcome = _attempt(handlers, effect, lease)
             if outcome == "retry":
                 # Whatever failed it (WeChat busy or hanging, Redis away) fails the rest of
                 # this batch too: they wait their back-off instead of a timeout each.
@@ -76,14 +93,15 @@ def _run(ids: list[int] | None, limit: int) -> dict[str, int]:
     if pushed:
         # Pushes delivered share one settling statement: one repeated after a crash is
         # dropped by clients that saw its seq. Messages to people are settled one by one.
-        db.session.execute(_pushed_statement(), {"ids": pushed, "now": clock.now()})
+        db.session.execute(_pushed_statement(), {"ids": pushed, "now": clock.now(), "lease": lease})
         db.session.commit()
     return counts
 
 
 @functools.cache
 def _pushed_statement():
-    return (sa.update(OutboxEffect).where(OutboxEffect.id.in_(sa.bindparam("ids", expanding=True)))
+    return (sa.update(OutboxEffect).where(OutboxEffect.id.in_(sa.bindparam("ids", expanding=True)),
+                                          OutboxEffect.next_attempt_at == sa.bindparam("lease"))
             .values(outcome="delivered", delivered_at=sa.bindparam("now"), last_error=None)
             .execution_options(synchronize_session=False))
 
@@ -104,56 +122,65 @@ def _claim_statement(by_ids: bool):
             .execution_options(synchronize_session=False, populate_existing=True))
 
 
-def _claim(ids: list[int] | None, limit: int) -> list[OutboxEffect]:
-    """Take up to limit due effects (these ids, or any) for one lease, committed."""
+def _claim(ids: list[int] | None, limit: int) -> tuple[list[OutboxEffect], object]:
+    """Take up to limit due effects (these ids, or any) until the lease returned, committed.
+    The lease is also the claim's mark: whoever settles must still find it in the row."""
     now = clock.now()
-    params = {"now": now, "limit": limit,
-              "lease": now + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])}
+    lease = now + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    params = {"now": now, "limit": limit, "lease": lease}
     if ids is not None:
         params["ids"] = ids
     rows = db.session.scalars(_claim_statement(ids is not None), params).all()
     db.session.commit()
-    return sorted(rows, key=lambda row: row.id)
+    return sorted(rows, key=lambda row: row.id), lease
 
 
-def _attempt(handlers, effect: OutboxEffect) -> str | None:
+def _attempt(handlers, effect: OutboxEffect, lease) -> str | None:
     """The outcome, settled and committed; None for a push delivered (settled in bulk)."""
     try:
         handlers[effect.kind](effect)
     except Retry as exc:
-        return _settle(effect, None if effect.attempts < _max_attempts() else "dead", str(exc))
+        if exc.after is not None:   # a wait known in advance: not a failed attempt
+            return _settle(effect, lease, None, str(exc), counted=False, after=exc.after)
+        return _settle(effect, lease, _retry_or_dead(effect), str(exc))
     except Final as exc:
-        return _settle(effect, exc.outcome, str(exc))
+        return _settle(effect, lease, exc.outcome, str(exc))
     except Exception as exc:  # a bug or a surprise in one effect must not stop the others
         log.exception("effect %s (%s) failed", effect.id, effect.kind)
         db.session.rollback()
-        return _settle(effect, None if effect.attempts < _max_attempts() else "dead",
-                       f"{type(exc).__name__}: {exc}")
-    return None if effect.kind == "push" else _settle(effect, "delivered", None)
+        return _settle(effect, lease, _retry_or_dead(effect), f"{type(exc).__name__}: {exc}")
+    return None if effect.kind == "push" else _settle(effect, lease, "delivered", None)
 
 
-def _put_back(effect: OutboxEffect) -> str:
-    """Not tried (its channel failed just now): back in line, the claim not counted."""
-    effect.attempts -= 1
-    return _settle(effect, None, "not tried: the channel failed earlier in the batch")
+def _retry_or_dead(effect: OutboxEffect) -> str | None:
+    return None if effect.attempts < current_app.config["OUTBOX_MAX_ATTEMPTS"] else "dead"
 
 
-def _max_attempts() -> int:
-    return current_app.config["OUTBOX_MAX_ATTEMPTS"]
-
-
-def _settle(effect: OutboxEffect, outcome: str | None, error: str | None) -> str:
-    """Record how the attempt ended, committed; None: still pending, due again after a
-    back-off."""
+def _settle(effect: OutboxEffect, lease, outcome: str | None, error: str | None, *,
+            counted: bool = True, after=None) -> str:
+    """Record how the attempt ended (None: still pending, due again after a back-off or at
+    `after`), committed with what the handler wrote - unless the claim was lost (the lease
+    passed and another relay took the effect): then nothing is written."""
     now = clock.now()
-    effect.outcome, effect.last_error = outcome, error[:200] if error else None
+    attempts = effect.attempts if counted else effect.attempts - 1
+    values = {"outcome": outcome, "last_error": error[:200] if error else None, "attempts": attempts}
     if outcome is None:
-        effect.next_attempt_at = now + timedelta(seconds=back_off(effect.attempts))
+        values["next_attempt_at"] = after or now + timedelta(seconds=back_off(attempts))
     else:
-        effect.delivered_at = now
+        values["delivered_at"] = now
+    mine = db.session.execute(
+        sa.update(OutboxEffect).where(OutboxEffect.id == effect.id, OutboxEffect.next_attempt_at == lease)
+        .values(values).execution_options(synchronize_session=False)).rowcount
+    if not mine:
+        db.session.rollback()
+        log.warning("effect %s (%s): the lease ran out before it settled; left to its new holder",
+                    effect.id, effect.kind)
+        return "lost"
     db.session.commit()
+    for key, value in values.items():   # what this process holds matches the row (not dirty)
+        set_committed_value(effect, key, value)
     if outcome not in ("delivered", "skipped"):
-        log.warning("effect %s (%s) attempt %s: %s", effect.id, effect.kind, effect.attempts,
+        log.warning("effect %s (%s) attempt %s: %s", effect.id, effect.kind, attempts,
                     outcome or f"retry ({error})")
     return outcome or "retry"
 

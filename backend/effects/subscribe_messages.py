@@ -9,6 +9,7 @@ final: the count WeChat keeps is the one that counts, so ours drops to zero.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -41,7 +42,8 @@ def deliver(effect: OutboxEffect) -> None:
     case = db.session.get(Case, effect.case_id)
     try:
         current_app.extensions["shaobao.wechat"].send_subscribe_message(
-            user.openid, template_id, message_data(case, step), page=f"pages/case/detail?id={case.id}")
+            user.openid, template_id, message_data(case, step, effect.created_at),
+            page=f"pages/case/detail?id={case.id}")
     except WeChatUnavailable as exc:
         raise Retry(str(exc)) from None
     except WeChatError as exc:
@@ -51,7 +53,7 @@ def deliver(effect: OutboxEffect) -> None:
 
 def _refused(user_id: int, template_id: str, exc: WeChatError):
     if exc.errcode == DAILY_QUOTA_REACHED:
-        raise Retry(str(exc))
+        raise Retry(str(exc), after=_tomorrow())
     if exc.errcode == NO_SUBSCRIPTION:
         subscriptions.clear(user_id, template_id)  # committed with the effect's outcome
         raise Final("refused", str(exc))
@@ -59,9 +61,15 @@ def _refused(user_id: int, template_id: str, exc: WeChatError):
     raise Final("dead", str(exc))
 
 
-def message_data(case: Case, step: str) -> dict:
-    """The template's fields: case number, category, what happened, when."""
-    moment = clock.now().astimezone(ZONE)
+def _tomorrow() -> datetime:
+    """WeChat's daily quota starts again at midnight, China time."""
+    today = clock.now().astimezone(ZONE).date()
+    return datetime.combine(today + timedelta(days=1), time(0, 5), tzinfo=ZONE)
+
+
+def message_data(case: Case, step: str, moment: datetime) -> dict:
+    """The template's fields: case number, category, what happened, when it happened."""
+    moment = moment.astimezone(ZONE)
     return {"character_string1": {"value": f"C{case.id}"},
             "thing2": {"value": catalogue.reference(case.category_id)["name"][:20]},
             "phrase3": {"value": STEP_PHRASES[step]},

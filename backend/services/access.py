@@ -307,12 +307,15 @@ def user_room(user_id: int) -> str:
     return f"user:{user_id}"
 
 
-def grant_room(grant_id: int, role: str, region_id: int | None, department_id: int | None) -> str:
+def grant_room(grant_id: int, role: str, region_id: int | None, department_id: int | None,
+               user_id: int) -> str:
+    # The holder is part of the name: SQLite hands a deleted grant's id to the next grant,
+    # and a socket of the old holder must not find itself in the new holder's room.
     if role == "dept_staff":
-        return f"dept:{department_id}:grant:{grant_id}"
+        return f"dept:{department_id}:grant:{grant_id}:user:{user_id}"
     if role == "platform_admin":
-        return f"platform:grant:{grant_id}"
-    return f"region:{region_id}:grant:{grant_id}"
+        return f"platform:grant:{grant_id}:user:{user_id}"
+    return f"region:{region_id}:grant:{grant_id}:user:{user_id}"
 
 
 def case_room(case_id: int) -> str:
@@ -322,7 +325,7 @@ def case_room(case_id: int) -> str:
 def _room_grants():
     """Grants that reach cases, of active users, not in a deactivated department (the same
     conditions viewer_for and case_filter apply)."""
-    return (sa.select(Grant.id, Grant.role, Grant.region_id, Grant.department_id)
+    return (sa.select(Grant.id, Grant.role, Grant.region_id, Grant.department_id, Grant.user_id)
             .join(User, User.id == Grant.user_id)
             .outerjoin(Department, Grant.department_id == Department.id)
             .where(User.active, Grant.role.in_(CASE_ROOM_ROLES),

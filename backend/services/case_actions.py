@@ -220,8 +220,9 @@ def _merge_into(case: Case, actor_id: int | None) -> None:
     for user_id in added:
         db.session.add(CaseSupport(case_id=target.id, user_id=user_id))
     update_outside_flow(target.id, support_count=Case.__table__.c.support_count + len(added))
-    caselog.append(target, "merged_in", actor_id, "merge", target.state, target.state,
-                   {"case_id": case.id, "followers_added": len(added)})
+    entry = caselog.append(target, "merged_in", actor_id, "merge", target.state, target.state,
+                           {"case_id": case.id, "followers_added": len(added)})
+    outbox.case_changed(target, "merged_in", entry.seq)
 
 
 def act(viewer, case_id: int, action: str, payload: dict, version: int | None) -> Case:

@@ -109,4 +109,9 @@ def locate(lng: float, lat: float, coord_system: str) -> Located:
 def region_ref(region_id: int) -> dict:
     """{"id", "code", "name", "level"} of a region, from the per-process index: answers
     name a case's region without loading it."""
-    return region_index().refs[region_id]
+    ref = region_index().refs.get(region_id)
+    if ref is None:
+        # Made in another process within the index's last second: rebuild it now.
+        _index.clear()
+        ref = region_index().refs[region_id]
+    return ref

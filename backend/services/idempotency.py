@@ -12,11 +12,11 @@ import hashlib
 import json
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from backend.extensions import db
 from backend.models import IdempotencyKey
 from backend.models.types import utcnow
+from backend.services import dialect
 from backend.services.errors import Invalid
 
 
@@ -50,12 +50,7 @@ def claim(owner: str, key: str, body: dict, status: int, response: dict) -> bool
     to survive a unique-key failure."""
     values = {"owner": owner, "key": key, "request_hash": request_hash(body), "status": status,
               "response": response, "created_at": utcnow()}
-    insert = _dialect_insert()(IdempotencyKey).values(values)
+    insert = dialect.insert(IdempotencyKey).values(values)
     taken = db.session.execute(insert.on_conflict_do_nothing(
         index_elements=["owner", "key"]).returning(IdempotencyKey.id)).first()
     return taken is not None
-
-
-def _dialect_insert():
-    # ON CONFLICT is spelled the same by both, but each dialect has its own construct.
-    return postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert

@@ -84,11 +84,20 @@ def submit_from_phone(viewer, user, wechat, body: dict) -> tuple[Case, bool]:
                                   client_id=body["client_id"])
         photos.attach(case.id, attached, "report", user.id, entry)
         claimed = idempotency.claim(owner, body["client_id"], body, 201, {"case_id": case.id})
-    except IntegrityError:
+    except IntegrityError as exc:
+        if not _same_report(exc):
+            raise
         claimed = False  # the case's own (reporter, client_id) key met the racing request's
     if not claimed:
         return _lost_race(owner, body)
     return case, True
+
+
+def _same_report(exc: IntegrityError) -> bool:
+    """The failure is the case's (reporter, client_id) key, not some other constraint.
+    PostgreSQL names the constraint; SQLite names its columns."""
+    text = str(exc.orig)
+    return "uq_case_file_reporter_client" in text or "case_file.reporter_id, case_file.client_id" in text
 
 
 def _lost_race(owner: str, body: dict) -> tuple[Case, bool]:

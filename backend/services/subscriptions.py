@@ -7,7 +7,7 @@ from flask import current_app
 
 from backend.extensions import db
 from backend.models import SubscribeCredit
-from backend.services import clock
+from backend.services import clock, dialect
 from backend.services.errors import Invalid
 
 # wx.requestSubscribeMessage answers each template with one of these.
@@ -60,11 +60,9 @@ def clear(user_id: int, template_id: str) -> None:
 
 
 def _add(user_id: int, template_id: str, count: int) -> None:
-    # An UPDATE that finds nothing becomes an INSERT; the primary key settles a race.
-    changed = db.session.execute(sa.update(SubscribeCredit).where(
-        SubscribeCredit.user_id == user_id, SubscribeCredit.template_id == template_id)
-        .values(available=SubscribeCredit.available + count, updated_at=clock.now())).rowcount
-    if not changed:
-        db.session.add(SubscribeCredit(user_id=user_id, template_id=template_id, available=count,
-                                       updated_at=clock.now()))
-        db.session.flush()
+    # One statement: two phones of a user reporting at once both count.
+    insert = dialect.insert(SubscribeCredit).values(user_id=user_id, template_id=template_id,
+                                                    available=count, updated_at=clock.now())
+    db.session.execute(insert.on_conflict_do_update(
+        index_elements=["user_id", "template_id"],
+        set_={"available": SubscribeCredit.available + count, "updated_at": clock.now()}))

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import Case, Summons
+from backend.models import Case, OutboxEffect, Summons
 from backend.services import content_check
 from tests.integration.case_helpers import (IN_G1, IN_G2, act, category_id, department_id, report,
                                             upload)
@@ -126,3 +126,6 @@ def test_merging_brings_the_duplicates_people_along(p):
     timeline = p.hub.get(f"/api/mp/cases/{kept}").json["timeline"]
     assert timeline[-1]["action"] == "merged_in" and timeline[-1]["payload"]["case_id"] == duplicate
     assert p.hub.get(f"/api/mp/cases/{kept}").json["support_count"] == 1
+    pushes = db.session.scalars(sa.select(OutboxEffect.payload).where(
+        OutboxEffect.case_id == kept, OutboxEffect.kind == "push").order_by(OutboxEffect.id)).all()
+    assert pushes[-1] == {"case_id": kept, "event": "merged_in", "seq": timeline[-1]["seq"]}

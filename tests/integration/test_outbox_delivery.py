@@ -162,7 +162,7 @@ def test_a_claimed_effect_is_not_taken_again_until_its_lease_passes(app, residen
         act(hub, case["id"], "accept")
     finally:
         app.config["OUTBOX_DELIVERY"] = "inline"
-    taken = relay._claim(None, 100)    # a relay took them, then died
+    taken, _ = relay._claim(None, 100)    # a relay took them, then died
     assert "subscribe_message" in {e.kind for e in taken}
     assert relay.sweep() == {}
     clock["now"] += timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"] + 1)
@@ -213,3 +213,38 @@ def test_a_hanging_wechat_costs_one_timeout_per_batch_and_tells_nobody_twice(
     assert sorted(e.outcome for e in effects) == ["delivered", "refused"]
     for who in (RESIDENT, "demo-resident-2"):
         assert len(sim_control("GET", f"/sim/messages?openid={who}")["messages"]) - before[who] == 1
+
+
+def test_a_relay_whose_lease_ran_out_writes_nothing_over_the_new_holder(app, resident, hub, clock):
+    case = report(resident)
+    app.config["OUTBOX_DELIVERY"] = "off"
+    try:
+        act(hub, case["id"], "accept")
+    finally:
+        app.config["OUTBOX_DELIVERY"] = "inline"
+    taken, first_lease = relay._claim(None, 100)          # relay A takes them and stalls
+    clock["now"] += timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"] + 1)
+    relay.sweep()                                          # relay B takes them and settles
+    [effect] = [e for e in taken if e.kind == "subscribe_message"]
+    settled = db.session.scalar(sa.select(OutboxEffect.outcome).where(OutboxEffect.id == effect.id))
+    assert settled == "skipped"                            # B: no acceptance held
+    assert relay._settle(effect, first_lease, "dead", "A, too late") == "lost"
+    db.session.expire_all()
+    row = db.session.get(OutboxEffect, effect.id)
+    assert (row.outcome, row.attempts, row.last_error) == ("skipped", 2, "no subscription left for this template")
+
+
+def test_a_known_wait_is_not_an_attempt(app, resident, hub, clock, monkeypatch):
+    """WeChat's daily quota (45009): the message waits for tomorrow, attempts untouched."""
+    from backend.effects import subscribe_messages
+
+    tomorrow = clock["now"] + timedelta(hours=9)
+    def quota_spent(effect):
+        raise relay.Retry("WeChat error 45009: reach max api daily quota limit", after=tomorrow)
+    monkeypatch.setattr(subscribe_messages, "deliver", quota_spent)
+    case = report(resident)
+    act(hub, case["id"], "accept")
+    for _ in range(12):    # more sweeps than OUTBOX_MAX_ATTEMPTS: never dead for waiting
+        relay.sweep()
+    [effect] = subscribe_effects(case["id"])
+    assert (effect.outcome, effect.attempts, effect.next_attempt_at) == (None, 0, tomorrow)

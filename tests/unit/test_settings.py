@@ -41,3 +41,11 @@ def test_unknown_environment_is_refused():
 def test_bad_numbers_are_config_errors(value):
     with pytest.raises(settings.ConfigError, match="TOKEN_TTL_HOURS"):
         settings.load({"TOKEN_TTL_HOURS": value})
+
+
+@pytest.mark.parametrize("raw", ["nan", "inf", "-inf"])
+def test_numbers_must_be_finite(raw):
+    with pytest.raises(settings.ConfigError, match="OUTBOX_LEASE_SECONDS must be a positive finite number"):
+        settings.load({"OUTBOX_LEASE_SECONDS": raw})
+    with pytest.raises(settings.ConfigError, match="DEADLINE_WARN_SHARE"):
+        settings.load({"DEADLINE_WARN_SHARE": raw})
