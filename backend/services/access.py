@@ -318,10 +318,6 @@ def grant_room(grant_id: int, role: str, region_id: int | None, department_id: i
     return f"region:{region_id}:grant:{grant_id}:user:{user_id}"
 
 
-def case_room(case_id: int) -> str:
-    return f"case:{case_id}"
-
-
 def _room_grants():
     """Grants that reach cases, of active users, not in a deactivated department (the same
     conditions viewer_for and case_filter apply)."""

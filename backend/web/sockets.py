@@ -3,8 +3,8 @@
 connect    the bearer token from the auth payload {"token": ...} (or an Authorization
            header, for clients that can set one); refused with connect_error
            {message, data: {"error": {code, message, fields}}} when missing or not valid.
-subscribe  {case_id, since?} -> join the case; with since, replay what came after it.
-unsubscribe {case_id}.
+subscribe  {case_id, since?} -> refused unless the user may see the case; with since,
+           replay what came after it. (Notices of every case the user may see come anyway.)
 resync     {"<case_id>": last_seq, ...} -> for each case: the missed entries, or refetch.
 Answers come back as the ack, in the one error shape on failure. Pushes are the "case"
 event (backend.effects.sockets.push_case); replays "case_log"; "refetch" tells a client to
@@ -58,10 +58,6 @@ class SubscribeSchema(ma.Schema):
     case_id = Id(required=True)
     since = ma.fields.Integer(validate=validate.Range(min=0), load_default=None,
                               metadata={"description": "the last seq you saw: what came after is replayed"})
-
-
-class UnsubscribeSchema(ma.Schema):
-    case_id = Id(required=True)
 
 
 RESYNC = ma.fields.Dict(keys=Id(), values=ma.fields.Integer(required=True, validate=validate.Range(min=0)))
@@ -169,16 +165,7 @@ def on_subscribe(data):
     answer = case_feed.resync_one(viewer, case_id, since, current_app.config["RESYNC_MAX_ENTRIES"])
     if answer["status"] == "not_found":
         raise NotFound(f"case {case_id} not found")
-    join_room(access.case_room(case_id))
     return {"subscribed": case_id, **_deliver(answer)}
-
-
-@answering
-def on_unsubscribe(data):
-    case_id = UnsubscribeSchema().load(data if isinstance(data, dict) else {})["case_id"]
-    _caller()
-    leave_room(access.case_room(case_id))
-    return {"unsubscribed": case_id}
 
 
 @answering
@@ -230,5 +217,4 @@ def register(socketio: SocketIO, app) -> None:
     socketio.on_event("connect", on_connect)
     socketio.on_event("disconnect", on_disconnect)
     socketio.on_event("subscribe", on_subscribe)
-    socketio.on_event("unsubscribe", on_unsubscribe)
     socketio.on_event("resync", on_resync)
