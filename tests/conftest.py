@@ -52,10 +52,9 @@ def fresh_database(test_url: str, name: str) -> str:
 class LiveServer:
     """A WSGI app served for real on 127.0.0.1 in a thread."""
 
-    def __init__(self, app):
+    def __init__(self, app, handler=QuietRequestHandler):
         self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True,
-                                  request_handler=QuietRequestHandler)
+        self.server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=handler)
         self.url = f"http://127.0.0.1:{self.server.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

@@ -83,10 +83,11 @@ def running(tmp_path, run_env):
         stop(process)
 
 
-def stop(process) -> None:
-    """Ctrl-C as a person would (scripts/run stops its children), then make sure of it."""
+def stop_group(process, first=signal.SIGTERM, whole_group: bool = True) -> None:
+    """Ask (first: to the group, or to its leader only), then make sure of it: SIGKILL to
+    the whole group, whatever the leader left behind."""
     if process.poll() is None:
-        process.send_signal(signal.SIGINT)
+        (os.killpg if whole_group else os.kill)(process.pid, first)
         try:
             process.wait(20)
         except subprocess.TimeoutExpired:
@@ -96,6 +97,11 @@ def stop(process) -> None:
     except ProcessLookupError:
         pass
     process.wait(10)
+
+
+def stop(process) -> None:
+    """Ctrl-C as a person would (scripts/run stops its children), then make sure of it."""
+    stop_group(process, signal.SIGINT, whole_group=False)
     process.stdout.close()
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ import socketio
 
 
 from tests.conftest import fresh_database
-from tests.e2e.conftest import ROOT, free_port
+from tests.e2e.conftest import ROOT, free_port, stop_group
 
 NODE_DIR = ROOT / "tests/e2e/node"
 BIN = Path(sys.executable).parent
@@ -93,18 +92,8 @@ def group(command, env, log: Path) -> subprocess.Popen:
     return process
 
 
-def stop_group(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait(10)
+def stop_logged(process: subprocess.Popen) -> None:
+    stop_group(process)
     process.log_handle.close()
 
 
@@ -145,7 +134,7 @@ class Deployment:
 
     def stop(self):
         for child in reversed(self.children):
-            stop_group(child)
+            stop_logged(child)
         self.redis.stop()
 
     def server_log(self) -> str:

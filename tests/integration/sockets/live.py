@@ -16,10 +16,9 @@ import time
 import requests
 import socketio
 
-from werkzeug.serving import make_server
 
 from backend.wechat.simulator import QuietRequestHandler
-from tests.conftest import fresh_database
+from tests.conftest import LiveServer, fresh_database
 from tests.conftest import SIM_APPID, SIM_SECRET
 
 RECHECK_SECONDS = 0.3
@@ -152,23 +151,10 @@ class SocketRequestHandler(QuietRequestHandler):
             self.close_connection = True
 
 
-class LiveSocketServer:
-    def __init__(self, app):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=SocketRequestHandler)
-        self.url = f"http://127.0.0.1:{self.server.port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
-
-
 class Live:
     def __init__(self, app, sim_url: str):
         self.app, self.sim_url = app, sim_url
-        self.server = LiveSocketServer(app)
+        self.server = LiveServer(app, SocketRequestHandler)
         self.url = self.server.url
         self.ears: list[Ear] = []
         self._lock = threading.Lock()
