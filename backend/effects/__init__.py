@@ -14,7 +14,7 @@ import threading
 from flask import Flask, current_app
 from sqlalchemy import event
 
-from backend.extensions import Session
+from backend.extensions import Session, db
 from backend.models import OutboxEffect
 
 log = logging.getLogger("shaobao.relay")
@@ -48,7 +48,6 @@ def _rolled_back(session, _previous_transaction) -> None:
 
 def committed_effects() -> list[int]:
     """Ids of the effects this session committed since last asked."""
-    from backend.extensions import db
     return db.session.info.pop(_COMMITTED, [])
 
 

@@ -46,8 +46,7 @@ class Final(Exception):
 
 
 def _handlers() -> dict[str, Callable[[OutboxEffect], None]]:
-    # Imported here: the handlers pull in Socket.IO and the WeChat client, which the
-    # writers of effects (every service) must not need.
+    # Imported here: the handlers import Retry and Final from this module.
     from backend.effects import pushes, subscribe_messages
     return {"push": pushes.deliver, "subscribe_message": subscribe_messages.deliver}
 
