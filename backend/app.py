@@ -78,13 +78,35 @@ def _sqlite_transactions(engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        _begin_immediate(connection)
+
+
+# SQLite's own wait for the write lock is a sleep inside C: under gevent it would stop every
+# greenlet of the process, the lock holder's too, until the timeout. So SQLite waits only a
+# moment, and the wait for the lock is a loop of Python sleeps (a greenlet switch under gevent).
+SQLITE_BUSY_MS = 20
+SQLITE_LOCK_WAIT_SECONDS = 10.0
+
+
+def _begin_immediate(connection) -> None:
+    import sqlite3
+    import time
+    raw = connection.connection.dbapi_connection  # below SQLAlchemy: a refusal is not an error yet
+    deadline = time.monotonic() + SQLITE_LOCK_WAIT_SECONDS
+    while True:
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
 
 
 def register_clock(app: Flask) -> None:
