@@ -5,13 +5,20 @@ from backend.models.catalogue import CalendarDay, Category, UrgencyClass
 from backend.models.clients import ApiClient, IdempotencyKey
 from backend.models.departments import Department
 from backend.models.media import Photo, PhotoOwner
+from backend.models.orders import (LedgerEntry, Order, OrderLog, PayNotice, ReconciliationMismatch,
+                                   ReconciliationRun, Refund, Settlement)
 from backend.models.outbox import OutboxEffect, SubscribeCredit
 from backend.models.people import AuthToken, Grant, User
+from backend.models.providers import (Offering, OfferingArea, OfferingSlot, Provider, ProviderArea,
+                                      ProviderDocument, ProviderLog)
 from backend.models.regions import Region
 from backend.models.scheduler import SchedulerHeartbeat
 from backend.models.versions import ReferenceVersion
 
 __all__ = ["ApiClient", "AuditEntry", "AuthToken", "CalendarDay", "Case", "CaseLog", "CasePhoto",
            "CaseSupport", "Category", "Deadline", "Department", "Grant", "IdempotencyKey",
-           "OutboxEffect", "Photo", "PhotoOwner", "ReferenceVersion", "Region", "SchedulerHeartbeat",
+           "LedgerEntry", "Offering", "OfferingArea", "OfferingSlot", "Order", "OrderLog",
+           "OutboxEffect", "PayNotice", "Photo", "PhotoOwner", "Provider", "ProviderArea",
+           "ProviderDocument", "ProviderLog", "ReconciliationMismatch", "ReconciliationRun",
+           "ReferenceVersion", "Refund", "Region", "SchedulerHeartbeat", "Settlement",
            "SubscribeCredit", "Summons", "UrgencyClass", "User"]

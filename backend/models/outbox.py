@@ -27,6 +27,7 @@ class OutboxEffect(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(32))
     case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("case_file.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_order.id"), index=True)
     recipient_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     payload: Mapped[dict] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

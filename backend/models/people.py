@@ -24,12 +24,15 @@ def mask_phone(phone: str | None) -> str | None:
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 
-def scope_key(region_id: int | None, department_id: int | None) -> str:
+def scope_key(region_id: int | None, department_id: int | None,
+              provider_id: int | None = None) -> str:
     """The one string a scope is unique by (NULLs are never equal in a unique index)."""
     if region_id is not None:
         return f"region:{region_id}"
     if department_id is not None:
         return f"department:{department_id}"
+    if provider_id is not None:
+        return f"provider:{provider_id}"
     return "-"
 
 
@@ -55,7 +58,7 @@ class User(db.Model):
 
 
 class Grant(db.Model):
-    """A role held in one scope: a region, a department, (later) a provider, or none."""
+    """A role held in one scope: a region, a department, a service provider, or none."""
 
     __tablename__ = "role_grant"
     __table_args__ = (
@@ -68,7 +71,8 @@ class Grant(db.Model):
     role: Mapped[str] = mapped_column(sa.String(32))
     region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("region.id"), index=True)
     department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("department.id"), index=True)
-    # "region:5", "department:3" or "-": see scope_key(); set from the scope on creation.
+    provider_id: Mapped[int | None] = mapped_column(sa.ForeignKey("provider.id"), index=True)
+    # "region:5", "department:3", "provider:2" or "-": see scope_key(); set on creation.
     scope_key: Mapped[str] = mapped_column(sa.String(48))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -78,7 +82,8 @@ class Grant(db.Model):
     department: Mapped[Department | None] = relationship()
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("scope_key", scope_key(kwargs.get("region_id"), kwargs.get("department_id")))
+        kwargs.setdefault("scope_key", scope_key(kwargs.get("region_id"), kwargs.get("department_id"),
+                                                 kwargs.get("provider_id")))
         super().__init__(**kwargs)
 
 

@@ -92,7 +92,7 @@ def _token_query():
     """Built once: it runs on every request. The token, its user and the user's grants in
     one statement (one row per grant; the grant columns are NULL for a user with none)."""
     scope = access.grant_scopes()
-    return (sa.select(AuthToken, scope.c.role, scope.c.path, scope.c.department_id)
+    return (sa.select(AuthToken, scope.c.role, scope.c.path, scope.c.department_id, scope.c.provider_id)
             .options(joinedload(AuthToken.user))
             .outerjoin(scope, scope.c.user_id == AuthToken.user_id)
             .where(AuthToken.token_hash == sa.bindparam("token_hash")))
