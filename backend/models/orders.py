@@ -40,6 +40,8 @@ class Order(db.Model):
         # The unpaid-order expiry is a timer row: what is due is one index range.
         sa.Index("ix_service_order_pay_due", "pay_expires_at",
                  postgresql_where=sa.text("state = 'created'"), sqlite_where=sa.text("state = 'created'")),
+        sa.Index("ix_service_order_confirm_due", "confirm_by",
+                 postgresql_where=sa.text("state = 'completed'"), sqlite_where=sa.text("state = 'completed'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,6 +64,8 @@ class Order(db.Model):
     amount_fen: Mapped[int]
     state: Mapped[str] = mapped_column(sa.String(16), default="created")
     pay_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When a completed order the resident left alone confirms itself.
+    confirm_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
     prepay_id: Mapped[str | None] = mapped_column(sa.String(64))
     transaction_id: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
     paid_fen: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -75,6 +79,13 @@ class Order(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     refunds: Mapped[list[Refund]] = relationship(order_by="Refund.id", back_populates="order")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def refundable_fen(self) -> int:
+        """What may still be refunded: paid, less refunded and refunds under way."""
+        return self.paid_fen - self.refunded_fen - self.refund_pending_fen
 
 
 class OrderLog(db.Model):

@@ -188,6 +188,7 @@ def upgrade():
     sa.Column('amount_fen', sa.Integer(), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('pay_expires_at', TIMESTAMP, nullable=False),
+    sa.Column('confirm_by', TIMESTAMP, nullable=True),
     sa.Column('prepay_id', sa.String(length=64), nullable=True),
     sa.Column('transaction_id', sa.String(length=32), nullable=True),
     sa.Column('paid_fen', sa.Integer(), server_default='0', nullable=False),
@@ -215,6 +216,7 @@ def upgrade():
     )
     with op.batch_alter_table('service_order', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_service_order_offering_id'), ['offering_id'], unique=False)
+        batch_op.create_index('ix_service_order_confirm_due', ['confirm_by'], unique=False, postgresql_where=sa.text("state = 'completed'"), sqlite_where=sa.text("state = 'completed'"))
         batch_op.create_index('ix_service_order_pay_due', ['pay_expires_at'], unique=False, postgresql_where=sa.text("state = 'created'"), sqlite_where=sa.text("state = 'created'"))
         batch_op.create_index(batch_op.f('ix_service_order_provider_id'), ['provider_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_service_order_region_path'), ['region_path'], unique=False)
@@ -371,6 +373,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_service_order_resident_id'))
         batch_op.drop_index(batch_op.f('ix_service_order_region_path'))
         batch_op.drop_index(batch_op.f('ix_service_order_provider_id'))
+        batch_op.drop_index('ix_service_order_confirm_due', postgresql_where=sa.text("state = 'completed'"), sqlite_where=sa.text("state = 'completed'"))
         batch_op.drop_index('ix_service_order_pay_due', postgresql_where=sa.text("state = 'created'"), sqlite_where=sa.text("state = 'created'"))
         batch_op.drop_index(batch_op.f('ix_service_order_offering_id'))
 
