@@ -92,7 +92,7 @@ def default_wechat_base(name: str, env) -> str:
 
 # The resident steps WeChat subscribe messages announce (issue: accepted, dispatched,
 # result ready, closed - please rate), each a template chosen in the mini-program's admin.
-SUBSCRIBE_STEPS = ("accepted", "dispatched", "result_ready", "closed")
+SUBSCRIBE_STEPS = ("accepted", "dispatched", "result_ready", "closed", "order_update")
 
 
 def subscribe_templates(name: str, env) -> dict[str, str]:
@@ -145,10 +145,35 @@ def load(environ: dict | None = None) -> dict:
         "CLOCK_FILE": env.get("SHAOBAO_CLOCK_FILE") or None,
         **scheduler(env, name),
         **sockets(env),
+        **marketplace(env),
     }
     if name == "production":
         check_production(settings, env)
     return settings
+
+
+def basis_points(env, key: str, default: str, high: int) -> int:
+    """A share of money in basis points (1/10,000): integers, so fen never meet a float."""
+    raw = env.get(key, default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{key} must be a whole number of basis points, not {raw!r}") from None
+    if not 0 <= value <= high:
+        raise ConfigError(f"{key} must be between 0 and {high} basis points, not {value}")
+    return value
+
+
+def marketplace(env) -> dict:
+    """The social-services orders: how long an unpaid order waits, when a completed one
+    confirms itself, what a late cancellation keeps and what the platform's fee is. WeChat
+    Pay lets a service provider share at most 30% of an order to itself by default."""
+    return {
+        "ORDER_PAY_MINUTES": number(env, "ORDER_PAY_MINUTES", "15", int),
+        "ORDER_CONFIRM_DAYS": number(env, "ORDER_CONFIRM_DAYS", "7", int),
+        "ORDER_LATE_CANCEL_FEE_BP": basis_points(env, "ORDER_LATE_CANCEL_FEE_BP", "2000", 10_000),
+        "PLATFORM_FEE_BP": basis_points(env, "PLATFORM_FEE_BP", "500", 3_000),
+    }
 
 
 SOCKETIO_ASYNC_MODES = ("threading", "gevent")

@@ -47,11 +47,15 @@ class Final(Exception):
 
 def _handlers() -> dict[str, Callable[[OutboxEffect], None]]:
     # Imported here: the handlers import Retry and Final from this module.
-    from backend.effects import pushes, subscribe_messages
-    return {"push": pushes.deliver, "subscribe_message": subscribe_messages.deliver}
+    from backend.effects import orders, payments, pushes, subscribe_messages
+    return {"push": pushes.deliver, "subscribe_message": subscribe_messages.deliver,
+            "order_push": orders.push, "order_message": orders.message,
+            "pay_refund": payments.refund, "pay_settle": payments.settle, "pay_close": payments.close}
 
 
 CLAIM_MAX = 100
+# Socket pushes: milliseconds each, settled together in one statement.
+PUSHES = ("push", "order_push")
 
 
 def deliver(ids: list[int]) -> dict[str, int]:
@@ -75,7 +79,7 @@ def _run(ids: list[int] | None, limit: int) -> dict[str, int]:
     # An attempt must end inside the lease: after it, another relay may take the effect.
     last_start = lease - timedelta(seconds=current_app.config["WECHAT_TIMEOUT_SECONDS"] + 1)
     # Pushes first: they take milliseconds, a slow WeChat takes seconds per message.
-    for effect in sorted(effects, key=lambda e: (e.kind != "push", e.id)):
+    for effect in sorted(effects, key=lambda e: (e.kind not in PUSHES, e.id)):
         if effect.kind in unavailable or clock.now() > last_start:
             outcome = _settle(effect, lease, None, "not tried: its channel failed or the lease ran out",
                               counted=False)
@@ -148,7 +152,7 @@ def _attempt(handlers, effect: OutboxEffect, lease) -> str | None:
         log.exception("effect %s (%s) failed", effect.id, effect.kind)
         db.session.rollback()
         return _settle(effect, lease, _retry_or_dead(effect), f"{type(exc).__name__}: {exc}")
-    return None if effect.kind == "push" else _settle(effect, lease, "delivered", None)
+    return None if effect.kind in PUSHES else _settle(effect, lease, "delivered", None)
 
 
 def _retry_or_dead(effect: OutboxEffect) -> str | None:

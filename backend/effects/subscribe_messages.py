@@ -31,6 +31,13 @@ STEP_PHRASES = {"accepted": "已受理", "dispatched": "已派单", "result_read
 
 def deliver(effect: OutboxEffect) -> None:
     step = effect.payload["step"]
+    case = db.session.get(Case, effect.case_id)
+    send(effect, step, lambda: message_data(case, step, effect.created_at), f"pages/case/detail?id={case.id}")
+
+
+def send(effect: OutboxEffect, step: str, data, page: str) -> None:
+    """Send the step's template to the effect's recipient if they accepted one; data() gives
+    the template's fields (asked only when the message will be sent)."""
     template_id = current_app.config["WECHAT_TEMPLATES"].get(step)
     if not template_id:
         raise Final("skipped", f"no template configured for step {step}")
@@ -39,11 +46,9 @@ def deliver(effect: OutboxEffect) -> None:
         raise Final("skipped", "the recipient has no WeChat account")
     if not subscriptions.available(user.id, template_id):
         raise Final("skipped", "no subscription left for this template")
-    case = db.session.get(Case, effect.case_id)
     try:
-        current_app.extensions["shaobao.wechat"].send_subscribe_message(
-            user.openid, template_id, message_data(case, step, effect.created_at),
-            page=f"pages/case/detail?id={case.id}")
+        current_app.extensions["shaobao.wechat"].send_subscribe_message(user.openid, template_id, data(),
+                                                                        page=page)
     except WeChatUnavailable as exc:
         raise Retry(str(exc)) from None
     except WeChatError as exc:

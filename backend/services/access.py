@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from backend.extensions import db
-from backend.models import (AuditEntry, Case, CasePhoto, CaseSupport, Department, Grant,
+from backend.models import (AuditEntry, Case, CasePhoto, CaseSupport, Department, Grant, Order,
                             OutboxEffect, Photo, PhotoOwner, Region, Summons, User)
 from backend.services.errors import Forbidden, NotFound
 from workflows.summons import OPEN as SUMMONS_ACTIVE
@@ -442,3 +442,60 @@ def ensure_may_manage_user(viewer: Viewer, user: User, fields) -> None:
         return
     if not user.grants or not all(may_grant(viewer, g.role, grant_path(g)) for g in user.grants):
         raise Forbidden("you do not administer every role this person holds")
+
+
+# --- orders (the marketplace) ---------------------------------------------------------
+# A resident sees their own orders; a provider's staff its provider's; the county
+# administrator the orders served in the county (to referee disputes and reconcile money).
+
+def order_filter(viewer: Viewer):
+    if viewer.is_platform_admin:
+        return sa.true()
+    clauses = [Order.resident_id == viewer.user_id]
+    if viewer.provider_ids():
+        clauses.append(Order.provider_id.in_(viewer.provider_ids()))
+    clauses.append(under_any(Order.region_path, viewer.paths(("county_admin",))))
+    return sa.or_(*clauses)
+
+
+def visible_order(viewer: Viewer, order_id: int, *, lock: bool = False) -> Order:
+    """The order if the viewer may see it, else NotFound; locked for update when asked
+    (what changes money holds the row until commit)."""
+    query = sa.select(Order).where(Order.id == order_id, order_filter(viewer))
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    order = db.session.scalar(query)
+    if order is None:
+        raise NotFound("no such order")
+    return order
+
+
+def order_relations(viewer: Viewer, order: Order) -> frozenset[str]:
+    """The order flow's relations between the viewer and an order they can see."""
+    relations = set()
+    if order.resident_id == viewer.user_id:
+        relations.add("resident")
+    if order.provider_id in viewer.provider_ids():
+        relations.add("provider_staff")
+    if viewer.is_platform_admin or any(order.region_path.startswith(p)
+                                       for p in viewer.paths(("county_admin",))):
+        relations.add("county_admin")
+    return frozenset(relations)
+
+
+def ensure_finance_viewer(viewer: Viewer) -> None:
+    """Refunds across providers, reconciliation and settlement totals: the county's
+    administrators (and the platform's) only."""
+    if not (viewer.is_platform_admin or viewer.paths(("county_admin",))):
+        raise Forbidden("only the county administrator may see the marketplace's money")
+
+
+def finance_filter(viewer: Viewer, provider_column, region_column=None):
+    """Rows about money (settlements, refunds): a provider's staff sees its own provider's,
+    the county administrator the county's."""
+    if viewer.is_platform_admin:
+        return sa.true()
+    clauses = [provider_column.in_(viewer.provider_ids())] if viewer.provider_ids() else []
+    if region_column is not None:
+        clauses.append(under_any(region_column, viewer.paths(("county_admin",))))
+    return sa.or_(sa.false(), *clauses)

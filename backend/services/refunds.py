@@ -1,0 +1,88 @@
+"""Refunds: requested in the step's transaction (the amount reserved on the order at once,
+so two requests can never together pass what was paid), sent to WeChat Pay by the relay
+after commit, and settled by WeChat's answer, its notification or our query - whichever
+comes first; the rest find the refund settled and change nothing.
+"""
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+
+from backend.extensions import db
+from backend.models import Order, OutboxEffect, Refund
+from backend.services import clock, ledger
+from backend.services.errors import Invalid, NotFound
+
+log = logging.getLogger("shaobao.refunds")
+FINAL = ("success", "closed", "abnormal")
+
+
+class RefundMismatch(Invalid):
+    """WeChat reports a refund that does not match ours: nothing is credited."""
+
+
+def request(order: Order, amount_fen: int, reason: str, actor_id: int | None) -> Refund:
+    """Reserve amount_fen of the order (held locked by the caller) for a refund."""
+    if amount_fen <= 0:
+        raise Invalid("a refund must be more than 0 fen", fields={"refund_fen": ["must be positive"]})
+    if amount_fen > order.refundable_fen:
+        raise Invalid("the refund is more than is left to refund", code="refund_exceeds_paid",
+                      fields={"refund_fen": [f"at most {order.refundable_fen}"]})
+    number = len(order.refunds) + 1
+    refund = Refund(order_id=order.id, out_refund_no=f"{order.out_trade_no}R{number}", amount_fen=amount_fen,
+                    reason=reason[:80], status="requested", requested_by_id=actor_id, created_at=clock.now())
+    order.refunds.append(refund)
+    order.refund_pending_fen += amount_fen
+    db.session.flush()
+    _effect("pay_refund", order, {"refund_id": refund.id})
+    log.info("refund requested order=%s refund=%s amount_fen=%s", order.id, refund.out_refund_no, amount_fen)
+    return refund
+
+
+def close_at_wechat(order: Order) -> None:
+    """Close an unpaid order at WeChat Pay after commit (the relay retries until it can)."""
+    _effect("pay_close", order, {"order_id": order.id})
+
+
+def _effect(kind: str, order: Order, payload: dict) -> None:
+    moment = clock.now()
+    db.session.add(OutboxEffect(kind=kind, order_id=order.id, payload=payload, created_at=moment,
+                                next_attempt_at=moment))
+
+
+def locked(out_refund_no: str) -> tuple[Refund, Order]:
+    """The refund and its order, the order's row locked first (the order every money path
+    takes, so two of them never wait on each other)."""
+    order_id = db.session.scalar(sa.select(Refund.order_id).where(Refund.out_refund_no == out_refund_no))
+    if order_id is None:
+        raise NotFound(f"no refund {out_refund_no}", code="unknown_refund")
+    order = db.session.scalar(sa.select(Order).where(Order.id == order_id).with_for_update()
+                              .execution_options(populate_existing=True))
+    refund = db.session.scalar(sa.select(Refund).where(Refund.out_refund_no == out_refund_no)
+                               .execution_options(populate_existing=True))
+    return refund, order
+
+
+def apply_result(result, source: str) -> str:
+    """Settle a refund from what WeChat says of it (a RefundResult from the refund call,
+    a query or a notification). Returns what happened: applied, duplicate or pending."""
+    refund, order = locked(result.out_refund_no)
+    if result.out_trade_no != order.out_trade_no or result.refund_fen != refund.amount_fen:
+        raise RefundMismatch(f"refund {refund.out_refund_no} does not match ours", code="refund_mismatch")
+    if refund.status in FINAL:
+        return "duplicate"
+    status = result.status.lower()
+    if status == "processing":
+        refund.status, refund.refund_id = "processing", result.refund_id or refund.refund_id
+        return "pending"
+    order.refund_pending_fen -= refund.amount_fen
+    refund.status, refund.refund_id, refund.settled_at = status, result.refund_id, clock.now()
+    if status == "success":
+        order.refunded_fen += refund.amount_fen
+        ledger.record(order, "refund", refund.out_refund_no, refund.amount_fen)
+    from backend.services import orders   # orders asks this module for refunds
+    orders.note(order, f"refund_{status}", {"out_refund_no": refund.out_refund_no,
+                                            "refund_fen": refund.amount_fen, "source": source})
+    log.info("refund %s order=%s refund=%s via=%s", status, order.id, refund.out_refund_no, source)
+    return "applied"
