@@ -145,7 +145,8 @@ def register_api(app: Flask) -> None:
         app.config.setdefault(key, value)
     api = Api(app)
     app.before_request(authenticate_request)
-    for blueprint in MINIPROGRAM + CONSOLE:
+    from backend.web import pay_callbacks
+    for blueprint in MINIPROGRAM + CONSOLE + (pay_callbacks.blp,):
         api.register_blueprint(blueprint)
 
 

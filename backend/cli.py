@@ -1,4 +1,4 @@
-"""flask commands: seed, cases, outbox, scheduler, sockets, wechat-sim."""
+"""flask commands: seed, cases, outbox, scheduler, sockets, wechat-sim, orders."""
 from __future__ import annotations
 
 import click
@@ -127,4 +127,18 @@ def sockets_push(case_id, event):
     click.echo(f"pushed {event} for case {case_id}")
 
 
-COMMANDS = (seed, cases, outbox, scheduler, sockets, wechat_sim)
+@click.group("orders")
+def orders():
+    """Social-services orders."""
+
+
+@orders.command("tick")
+@with_appcontext
+def orders_tick():
+    """Run the order jobs once: close unpaid orders (after a final query), confirm the
+    completed ones left alone, ask about refunds not yet reported (as the scheduler does)."""
+    from backend.scheduler import orders as order_jobs
+    click.echo(f"orders: {order_jobs.run()}")
+
+
+COMMANDS = (seed, cases, outbox, scheduler, sockets, wechat_sim, orders)

@@ -25,6 +25,7 @@ from flask import Flask
 
 from backend.extensions import db
 from backend.scheduler import heartbeat, jobs
+from backend.scheduler import orders as order_jobs
 from backend.scheduler.lease import LeaseLost, for_database
 from backend.services import clock
 
@@ -83,6 +84,11 @@ class Runner:
             with self.app.app_context():
                 jobs.recheck()
 
+    def _orders(self):
+        if not self.stop.is_set():
+            with self.app.app_context():
+                order_jobs.run()
+
     def _sweep(self):
         if not self.stop.is_set():
             with self.app.app_context():
@@ -94,7 +100,8 @@ class Runner:
             jobstores={"default": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(max_workers=1),
                        "outbox": ThreadPoolExecutor(max_workers=1),
-                       "wechat": ThreadPoolExecutor(max_workers=1)},
+                       "wechat": ThreadPoolExecutor(max_workers=1),
+                       "pay": ThreadPoolExecutor(max_workers=1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC)
         first = datetime.now(UTC)
@@ -106,6 +113,10 @@ class Runner:
             scheduler.add_job(self._sweep, "interval", id="outbox", name="outbox sweep",
                               seconds=config["SCHEDULER_TICK_SECONDS"], next_run_time=first,
                               executor="outbox")
+        # WeChat Pay calls (a final query before closing an unpaid order) have their own
+        # thread: a slow WeChat Pay must not hold back the deadlines' tick.
+        scheduler.add_job(self._orders, "interval", id="orders", name="order jobs",
+                          seconds=config["SCHEDULER_TICK_SECONDS"], next_run_time=first, executor="pay")
         scheduler.add_job(self._recheck, "interval", id="recheck", name="content recheck",
                           seconds=config["SCHEDULER_RECHECK_SECONDS"], next_run_time=first,
                           executor="wechat")

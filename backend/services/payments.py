@@ -19,7 +19,7 @@ from flask import current_app
 from backend.extensions import db
 from backend.models import Order, Provider, User
 from backend.services import access, clock, ledger, refunds
-from backend.services.errors import Conflict, Forbidden, Invalid, NotFound
+from backend.services.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 
 log = logging.getLogger("shaobao.payments")
 
@@ -57,9 +57,24 @@ def checkout(viewer, order_id: int) -> Checkout:
                     openid, order.pay_expires_at, order.prepay_id)
 
 
-def record_prepay(order_id: int, prepay_id: str) -> None:
-    """Keep the prepay id (WeChat gives the same one for the same order, so a racing
-    request writes the same value)."""
+def prepay(checkout: Checkout) -> str:
+    """Ask WeChat Pay for the order's prepay id (call with no transaction open) and keep it.
+    WeChat gives the same id for the same order, so a racing request keeps the same value."""
+    from backend.wechat.pay import PayError, PayUnavailable, pay_client
+    try:
+        prepay_id = pay_client().jsapi_prepay(
+            out_trade_no=checkout.out_trade_no, sub_mchid=checkout.sub_mchid,
+            description=checkout.description, total_fen=checkout.total_fen,
+            payer_openid=checkout.payer_openid, time_expire=checkout.time_expire)
+    except PayUnavailable:
+        raise Unavailable("WeChat Pay did not answer; try again") from None
+    except PayError as exc:
+        raise Conflict(f"WeChat Pay refused the order: {exc.code}", code="prepay_refused") from None
+    _record_prepay(checkout.order_id, prepay_id)
+    return prepay_id
+
+
+def _record_prepay(order_id: int, prepay_id: str) -> None:
     db.session.execute(sa.update(Order).where(Order.id == order_id, Order.prepay_id.is_(None))
                        .values(prepay_id=prepay_id).execution_options(synchronize_session=False))
 
