@@ -83,8 +83,9 @@ class Order(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     @property
-    def refundable_fen(self) -> int:
-        """What may still be refunded: paid, less refunded and refunds under way."""
+    def unrefunded_fen(self) -> int:
+        """Paid, less refunded and refunds under way (a settlement may have taken some: see
+        services/refunds.refundable)."""
         return self.paid_fen - self.refunded_fen - self.refund_pending_fen
 
 

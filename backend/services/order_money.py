@@ -27,7 +27,7 @@ def after_step(order: Order, decision: Decision, actor_id: int | None) -> dict:
         return _cancel(order, FULL_REFUND[action], actor_id)
     if action == "cancel_late":
         fee = order.paid_fen * current_app.config["ORDER_LATE_CANCEL_FEE_BP"] // 10_000
-        details = _refund(order, order.refundable_fen - fee, "cancelled after acceptance", actor_id)
+        details = _refund(order, refunds.refundable(order) - fee, "cancelled after acceptance", actor_id)
         return {**details, "cancellation_fee_fen": fee, **_settle(order)}
     if action == "resolve":
         return _resolve(order, decision.payload, actor_id)
@@ -40,14 +40,15 @@ def _cancel(order: Order, reason: str, actor_id: int | None) -> dict:
     if order.paid_fen == 0:
         refunds.close_at_wechat(order)
         return {}
-    return _refund(order, order.refundable_fen, reason, actor_id)
+    return _refund(order, refunds.refundable(order), reason, actor_id)
 
 
 def _resolve(order: Order, payload: dict, actor_id: int | None) -> dict:
-    amount = order.refundable_fen if payload.get("full_refund") else payload.get("refund_fen", 0)
-    if amount > order.refundable_fen:
+    left = refunds.refundable(order)
+    amount = left if payload.get("full_refund") else payload.get("refund_fen", 0)
+    if amount > left:
         raise Invalid("the refund is more than is left to refund", code="refund_exceeds_paid",
-                      fields={"refund_fen": [f"at most {order.refundable_fen}"]})
+                      fields={"refund_fen": [f"at most {left}"]})
     details = _refund(order, amount, f"dispute ruling: {payload['reason']}"[:80], actor_id)
     return details if payload.get("full_refund") else {**details, **_settle(order)}
 

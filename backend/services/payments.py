@@ -105,7 +105,7 @@ def apply_trade(trade, source: str) -> str:
         outcome = "applied"
     else:
         orders.note(order, "late_payment", {"paid_fen": trade.total_fen, "source": source})
-        refunds.request(order, order.refundable_fen, "paid after the order was closed", None)
+        refunds.request(order, refunds.refundable(order), "paid after the order was closed", None)
         outcome = "late"
     log.info("payment %s order=%s amount_fen=%s via=%s", outcome, order.id, trade.total_fen, source)
     return outcome

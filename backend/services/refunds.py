@@ -10,7 +10,7 @@ import logging
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import Order, OutboxEffect, Refund
+from backend.models import Order, OutboxEffect, Refund, Settlement
 from backend.services import clock, ledger
 from backend.services.errors import Invalid, NotFound
 
@@ -26,9 +26,10 @@ def request(order: Order, amount_fen: int, reason: str, actor_id: int | None) ->
     """Reserve amount_fen of the order (held locked by the caller) for a refund."""
     if amount_fen <= 0:
         raise Invalid("a refund must be more than 0 fen", fields={"refund_fen": ["must be positive"]})
-    if amount_fen > order.refundable_fen:
+    left = refundable(order)
+    if amount_fen > left:
         raise Invalid("the refund is more than is left to refund", code="refund_exceeds_paid",
-                      fields={"refund_fen": [f"at most {order.refundable_fen}"]})
+                      fields={"refund_fen": [f"at most {left}"]})
     number = len(order.refunds) + 1
     refund = Refund(order_id=order.id, out_refund_no=f"{order.out_trade_no}R{number}", amount_fen=amount_fen,
                     reason=reason[:80], status="requested", requested_by_id=actor_id, created_at=clock.now())
@@ -38,6 +39,14 @@ def request(order: Order, amount_fen: int, reason: str, actor_id: int | None) ->
     _effect("pay_refund", order, {"refund_id": refund.id})
     log.info("refund requested order=%s refund=%s amount_fen=%s", order.id, refund.out_refund_no, amount_fen)
     return refund
+
+
+def refundable(order: Order) -> int:
+    """What may still be refunded: paid, less refunded, refunds under way and what a
+    settlement gives the provider and the platform (shared money is not the order's)."""
+    settled = db.session.scalar(sa.select(Settlement.provider_fen + Settlement.fee_fen)
+                                .where(Settlement.order_id == order.id, Settlement.status != "failed"))
+    return order.unrefunded_fen - (settled or 0)
 
 
 def close_at_wechat(order: Order) -> None:

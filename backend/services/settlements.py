@@ -13,7 +13,7 @@ from flask import current_app
 
 from backend.extensions import db
 from backend.models import Order, OutboxEffect, Settlement
-from backend.services import clock, ledger
+from backend.services import clock, ledger, refunds
 
 log = logging.getLogger("shaobao.settlements")
 
@@ -21,7 +21,7 @@ log = logging.getLogger("shaobao.settlements")
 def open(order: Order) -> Settlement | None:   # noqa: A001 - a settlement is opened
     """The order's settlement of what is left once pending refunds go through, or None
     when nothing is left. The caller holds the order locked."""
-    amount = order.refundable_fen
+    amount = refunds.refundable(order)   # nothing if a settlement already took it
     if amount <= 0 or order.transaction_id is None:
         return None
     fee = amount * current_app.config["PLATFORM_FEE_BP"] // 10_000
