@@ -12,10 +12,12 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
-from backend.wechat.simulator import QuietRequestHandler, create_simulator_app
+from backend.wechat.pay_keys import ensure_dev_keys
+from backend.wechat.simulator import PaySimConfig, QuietRequestHandler, create_simulator_app
 
 SIM_APPID = "wx00000000000tests"
 SIM_SECRET = "suite-secret-never-logged"
+SIM_SP_MCHID = "1900000001"
 
 
 def reset_postgres(url: str) -> None:
@@ -66,15 +68,32 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def sim():
-    """The WeChat simulator, served over HTTP as the real WeChat would be."""
-    server = LiveServer(create_simulator_app(SIM_APPID, SIM_SECRET))
+def suite_pay_keys(tmp_path_factory):
+    """The made-up WeChat Pay keys the suite's app and simulator share (one set: RSA key
+    generation is slow)."""
+    return ensure_dev_keys(tmp_path_factory.mktemp("wechatpay"))
+
+
+def pay_settings(keys, base_url: str, notify_base: str) -> dict:
+    """App config for WeChat Pay at base_url (a simulator) with these keys."""
+    return {"WECHATPAY_BASE_URL": base_url, "WECHATPAY_SP_MCHID": SIM_SP_MCHID, "WECHATPAY_SP_APPID": SIM_APPID,
+            "WECHATPAY_CERT_SERIAL_NO": keys.cert_serial_no,
+            "WECHATPAY_PRIVATE_KEY_PATH": str(keys.merchant_private_key_path),
+            "WECHATPAY_APIV3_KEY": keys.apiv3_key, "WECHATPAY_PUBLIC_KEY_PATH": str(keys.platform_public_key_path),
+            "WECHATPAY_PUBLIC_KEY_ID": keys.public_key_id, "WECHATPAY_NOTIFY_BASE": notify_base}
+
+
+@pytest.fixture(scope="session")
+def sim(suite_pay_keys):
+    """The WeChat simulator (WeChat Pay too), served over HTTP as the real WeChat would be."""
+    pay = PaySimConfig.from_keys(suite_pay_keys, sp_mchid=SIM_SP_MCHID, sp_appid=SIM_APPID)
+    server = LiveServer(create_simulator_app(SIM_APPID, SIM_SECRET, pay=pay))
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
-def app(database_url, sim, tmp_path_factory):
+def app(database_url, sim, suite_pay_keys, tmp_path_factory):
     """The application on a migrated database holding the demo county."""
     from flask_migrate import upgrade
 
@@ -87,6 +106,9 @@ def app(database_url, sim, tmp_path_factory):
         "VAR_DIR": str(tmp_path_factory.mktemp("var")), "REDIS_URL": None,
         "WECHAT_APPID": SIM_APPID, "WECHAT_SECRET": SIM_SECRET, "WECHAT_API_BASE": sim.url,
         "WECHAT_TIMEOUT_SECONDS": 2.0, "OUTBOX_DELIVERY": "inline",
+        # Notifications reach the app through the simulator's deliver hook (the app is not
+        # served over HTTP here): see tests/integration/order_helpers.py.
+        **pay_settings(suite_pay_keys, sim.url, "http://127.0.0.1:9"),
     })
     with app.app_context():
         upgrade()
