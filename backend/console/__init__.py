@@ -1,4 +1,6 @@
 """The console face (/api/console/): hubs, the county platform and administrators."""
-from backend.console import audit, cases, catalogue, departments, outbox, people, regions
+from backend.console import (audit, cases, catalogue, departments, offerings, outbox, people, providers,
+                             regions)
 
-BLUEPRINTS = (regions.blp, departments.blp, people.blp, audit.blp, catalogue.blp, cases.blp, outbox.blp)
+BLUEPRINTS = (regions.blp, departments.blp, people.blp, audit.blp, catalogue.blp, cases.blp, outbox.blp,
+              providers.blp, offerings.blp)

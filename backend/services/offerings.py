@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from backend.extensions import db
 from backend.models import Offering, OfferingArea, OfferingSlot, Provider, Region
@@ -204,6 +205,14 @@ def orderable(offering_id: int, region_path: str) -> Offering:
     return offering
 
 
+def resident_region(region_id: int) -> Region:
+    """The region a resident says they live in (any level; public geography)."""
+    region = db.session.get(Region, region_id)
+    if region is None:
+        raise Invalid("unknown region", fields={"region_id": ["unknown region"]})
+    return region
+
+
 def _ancestor_ids(region_path: str) -> list[int]:
     return [int(part) for part in region_path.strip("/").split("/") if part]
 
@@ -216,7 +225,8 @@ def catalogue(viewer, region_path: str, q: str | None = None, category: str | No
     sold_here = sa.select(OfferingArea.offering_id).where(
         OfferingArea.offering_id == Offering.id, OfferingArea.region_id.in_(_ancestor_ids(region_path))).exists()
     query = (sa.select(Offering).join(Provider, Provider.id == Offering.provider_id)
-             .where(access.catalogue_filter(), sold_here).order_by(Offering.id))
+             .where(access.catalogue_filter(), sold_here).order_by(Offering.id)
+             .options(selectinload(Offering.provider)))
     if category:
         query = query.where(Offering.category == category)
     if q and q.strip():
