@@ -10,8 +10,13 @@ from pathlib import Path
 
 from workflows.case_flow import CASE_FLOW
 from workflows.engine import STOP_ALL, Action, Clock, Field, Flow, Notify, Outcome
+from workflows.provider_flow import PROVIDER_FLOW
 
-FLOWS = (CASE_FLOW,)
+# Every flow the project runs, each a section of docs/flows.md: add new flows here.
+FLOWS = (
+    CASE_FLOW,
+    PROVIDER_FLOW,
+)
 DOCS_PATH = Path(__file__).resolve().parent.parent / "docs" / "flows.md"
 
 PREAMBLE = """# Flows
@@ -132,7 +137,7 @@ def _clocks(flow: Flow, act: Action) -> str:
     for prefix, out in _branches(act):
         clocks = list(out.clocks)
         state = flow.state(out.to) if out.to else None
-        if state is not None and state.terminal:
+        if state is not None and state.terminal and flow.clock_kinds:  # a flow without clocks stops none
             clocks.append(STOP_ALL)
         if clocks:
             parts.append(prefix + ", ".join(_clock(c) for c in clocks))
@@ -176,8 +181,10 @@ def _diagram(flow: Flow) -> list[str]:
                     edges[source, target].append(act.name)
     lines += [f"    {a} --> {b}: {', '.join(names)}" for (a, b), names in edges.items()]
     lines += [f"    {s.name} --> [*]" for s in flow.states if s.terminal]
-    lines += ["```", "", "Actions that keep the state (some change the level), left out of the diagram: "
-              + "; ".join(f"`{n}` ({', '.join(s)})" for n, s in staying.items()) + "."]
+    lines.append("```")
+    if staying:
+        lines += ["", "Actions that keep the state (some change the level), left out of the diagram: "
+                  + "; ".join(f"`{n}` ({', '.join(s)})" for n, s in staying.items()) + "."]
     return lines
 
 

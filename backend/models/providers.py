@@ -25,12 +25,17 @@ class Provider(db.Model):
         sa.CheckConstraint("status IN (%s)" % ", ".join(f"'{s}'" for s in PROVIDER_STATES),
                            name="status"),
         sa.CheckConstraint("rating_count >= 0 AND rating_sum >= 0", name="rating"),
+        # One live application or provider per credit code; a rejected one keeps its timeline
+        # and the entity may apply again with a new application.
+        sa.Index("uq_provider_credit_code_live", "credit_code", unique=True,
+                 postgresql_where=sa.text("status <> 'rejected'"),
+                 sqlite_where=sa.text("status <> 'rejected'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100))
     # 统一社会信用代码, 18 characters, checked against its GB 32100 check character.
-    credit_code: Mapped[str] = mapped_column(sa.String(18), unique=True)
+    credit_code: Mapped[str] = mapped_column(sa.String(18))
     contact_name: Mapped[str] = mapped_column(sa.String(64))
     contact_phone: Mapped[str] = mapped_column(sa.String(20))
     categories: Mapped[list] = mapped_column(JSONType, default=list)
@@ -47,6 +52,8 @@ class Provider(db.Model):
 
     areas: Mapped[list[ProviderArea]] = relationship(cascade="all, delete-orphan",
                                                      order_by="ProviderArea.region_id")
+    # Every UPDATE checks and bumps version: a review and an edit racing cannot both win.
+    __mapper_args__ = {"version_id_col": version}
     documents: Mapped[list[ProviderDocument]] = relationship(cascade="all, delete-orphan",
                                                              order_by="ProviderDocument.id")
 
@@ -127,6 +134,7 @@ class Offering(db.Model):
     provider: Mapped[Provider] = relationship()
     areas: Mapped[list[OfferingArea]] = relationship(cascade="all, delete-orphan",
                                                      order_by="OfferingArea.region_id")
+    __mapper_args__ = {"version_id_col": version}
 
 
 class OfferingArea(db.Model):

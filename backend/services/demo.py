@@ -13,6 +13,7 @@ from backend.models.people import scope_key
 from backend.services import regions
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "config" / "demo" / "county.json"
+PROVIDERS_FILE = DEMO_FILE.with_name("providers.json")
 
 
 def _by_code(model, code):
@@ -72,11 +73,16 @@ def _load_users(rows) -> tuple[int, int]:
     return users, grants
 
 
-def load(path: Path = DEMO_FILE) -> dict:
+def load(path: Path = DEMO_FILE, providers_path: Path | None = PROVIDERS_FILE) -> dict:
+    from backend.services import demo_providers  # it uses _load_users from here
+
     data = json.loads(path.read_text(encoding="utf-8"))
     counts = {"regions": _load_regions(data["regions"]),
               "departments": _load_departments(data["departments"])}
     counts["users"], counts["grants"] = _load_users(data["users"])
+    if providers_path is not None:
+        more = demo_providers.load(json.loads(providers_path.read_text(encoding="utf-8")))
+        counts |= {k: counts.get(k, 0) + v for k, v in more.items()}
     return counts
 
 
@@ -91,4 +97,5 @@ def users(path: Path = DEMO_FILE) -> list[tuple[str, str, str]]:
             f"{g['role']} @ {names.get(g.get('region') or g.get('department'), 'everywhere')}"
             for g in user["grants"])
         rows.append((user["openid"], user["name"], held))
-    return rows
+    from backend.services import demo_providers
+    return rows + demo_providers.users(json.loads(PROVIDERS_FILE.read_text(encoding="utf-8")), names)

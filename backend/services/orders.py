@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.extensions import db
 from backend.models import Offering, OfferingSlot, Order, OrderLog, Provider, Region
-from backend.services import access, clock, idempotency, order_money, order_effects
+from backend.services import access, clock, idempotency, offerings, order_effects, order_money
 from backend.services.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows import engine
 from workflows.order_flow import ORDER_FLOW, actor, facts
@@ -98,18 +98,10 @@ def _region(region_id: int) -> Region:
 
 
 def _orderable(offering_id: int, region_path: str) -> Offering:
-    """The offering, locked (its capacity is counted under the lock), if a resident at
-    region_path may order it: listed, its provider approved, the region served."""
-    from backend.services import offerings   # the catalogue's rule for "served here"
-    offering = db.session.scalar(sa.select(Offering).join(Provider)
-                                 .where(Offering.id == offering_id, Offering.status == "listed",
-                                        Provider.status == "approved")
-                                 .with_for_update(of=Offering))
-    if offering is None:
-        raise NotFound("no such service", code="offering_not_found")
-    if not offerings.serves(offering, region_path):
-        raise Invalid("this service is not offered where you live",
-                      code="area_not_served", fields={"region_id": ["outside the service's area"]})
+    """The offering if a resident at region_path may order it (the catalogue's rule),
+    locked: its capacity is counted under the lock."""
+    offering = offerings.orderable(offering_id, region_path)
+    db.session.execute(sa.select(Offering.id).where(Offering.id == offering.id).with_for_update())
     return offering
 
 

@@ -56,11 +56,13 @@ def upgrade():
     sa.CheckConstraint('rating_count >= 0 AND rating_sum >= 0', name=op.f('ck_provider_rating')),
     sa.ForeignKeyConstraint(['applicant_id'], ['user_account.id'], name=op.f('fk_provider_applicant_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_provider')),
-    sa.UniqueConstraint('credit_code', name=op.f('uq_provider_credit_code')),
     sa.UniqueConstraint('sub_mchid', name=op.f('uq_provider_sub_mchid'))
     )
     with op.batch_alter_table('provider', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_provider_applicant_id'), ['applicant_id'], unique=False)
+        batch_op.create_index('uq_provider_credit_code_live', ['credit_code'], unique=True,
+                              postgresql_where=sa.text("status <> 'rejected'"),
+                              sqlite_where=sa.text("status <> 'rejected'"))
 
     op.create_table('reconciliation_mismatch',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -408,6 +410,7 @@ def downgrade():
 
     op.drop_table('reconciliation_mismatch')
     with op.batch_alter_table('provider', schema=None) as batch_op:
+        batch_op.drop_index('uq_provider_credit_code_live', postgresql_where=sa.text("status <> 'rejected'"), sqlite_where=sa.text("status <> 'rejected'"))
         batch_op.drop_index(batch_op.f('ix_provider_applicant_id'))
 
     op.drop_table('provider')

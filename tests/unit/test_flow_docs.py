@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from workflows import docs
 from workflows.case_flow import CASE_FLOW
+from workflows.provider_flow import PROVIDER_FLOW
 
 
 def test_docs_flows_md_is_current():
@@ -24,7 +25,8 @@ def test_every_state_and_action_is_documented_with_its_diagram():
 
 
 def test_the_tables_show_targets_payloads_and_clocks():
-    rows = {line.split(" | ")[0][3:-1]: line for line in docs.render().splitlines()
+    # the case flow's section alone: other flows have actions of the same name (reject)
+    rows = {line.split(" | ")[0][3:-1]: line for line in docs.render((CASE_FLOW,)).splitlines()
             if line.startswith("| `") and line.count(" | ") == 9}
     assert "if level_is_community: community_handling; else: accepted" in rows["accept"]
     assert "reason*: not_our_remit / wrong_area / unclear_ownership" in rows["return_case"]
@@ -43,3 +45,13 @@ def test_check_mode_reports_a_stale_file(tmp_path, monkeypatch, capsys):
     assert docs.main([]) == 0
     assert target.read_text(encoding="utf-8") == docs.render()
     assert docs.main(["--check"]) == 0
+
+
+def test_the_provider_flow_is_documented():
+    text = docs.render()
+    assert PROVIDER_FLOW in docs.FLOWS
+    assert "## 服务主体认证 provider onboarding (`provider`)" in text
+    for state in PROVIDER_FLOW.states:
+        assert f'state "{state.name} {state.label}" as {state.name}' in text
+    assert "    suspended --> approved: reinstate" in text
+    assert "    rejected --> [*]" in text
