@@ -1,7 +1,7 @@
 """The scheduler's order jobs: close unpaid orders after ORDER_PAY_MINUTES (a final query
 first, so a payment whose notification never came is credited, not lost), confirm
 completed orders the resident left alone, and ask WeChat Pay about refunds whose
-notification has not come.
+notification has not come and about profit shares still processing.
 
 Calls to WeChat Pay are made with no transaction open (the embedded SQLite holds one write
 lock per transaction); each order is then changed under its row lock, in a transaction of
@@ -15,8 +15,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import Order, Provider, Refund
-from backend.services import clock, orders, payments, refunds
+from backend.models import Order, Provider, Refund, Settlement
+from backend.services import clock, orders, payments, refunds, settlements
 from backend.wechat.pay import PayError, PayUnavailable, pay_client
 
 log = logging.getLogger("shaobao.scheduler.orders")
@@ -124,9 +124,29 @@ def query_refunds() -> dict[str, int]:
     return counts
 
 
+def query_settlements() -> int:
+    """Profit shares WeChat took as PROCESSING: ask until FINISHED (the shares are in the
+    ledger already; this closes the settlement)."""
+    rows = _due(sa.select(Settlement.id, Settlement.out_order_no, Order.transaction_id, Provider.sub_mchid)
+                .join(Order, Order.id == Settlement.order_id).join(Provider, Provider.id == Order.provider_id)
+                .where(Settlement.status == "processing").order_by(Settlement.id))
+    done = 0
+    for settlement_id, out_order_no, transaction_id, sub_mchid in rows:
+        try:
+            answer = pay_client().query_profit_share(sub_mchid=sub_mchid, transaction_id=transaction_id,
+                                                     out_order_no=out_order_no)
+        except (PayError, PayUnavailable) as exc:
+            log.warning("settlement %s: query failed: %s", out_order_no, exc)
+            continue
+        done += settlements.finished(settlement_id, answer or {})
+        db.session.commit()
+    return done
+
+
 def run() -> dict[str, object]:
     """All order jobs once (the scheduler's pay job; `flask orders tick`)."""
-    counts = {"expired": expire_unpaid(), "auto_confirmed": auto_confirm(), "refunds": query_refunds()}
+    counts = {"expired": expire_unpaid(), "auto_confirmed": auto_confirm(), "refunds": query_refunds(),
+              "settlements_finished": query_settlements()}
     if any(v for v in _flat(counts)):
         log.info("order jobs %s", counts)
     return counts

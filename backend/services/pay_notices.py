@@ -18,9 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from backend.extensions import db
 from backend.models import Order, PayNotice, Refund
 from backend.services import clock, payments, refunds
-from backend.services.errors import DomainError, Invalid, NotAuthenticated
+from backend.services.errors import DomainError, Invalid, NotAuthenticated, NotFound
 
 log = logging.getLogger("shaobao.pay_notices")
+UNKNOWN = ("unknown_order", "unknown_refund")
 EVENTS = {"transaction": ("TRANSACTION.SUCCESS",),
           "refund": ("REFUND.SUCCESS", "REFUND.ABNORMAL", "REFUND.CLOSED")}
 
@@ -74,7 +75,8 @@ def _again(earlier: PayNotice) -> Received:
     log.info("pay notification again id=%s outcome=%s", earlier.notice_id, earlier.outcome)
     if earlier.outcome in ("applied", "late", "duplicate", "pending"):
         return Received("duplicate", None)
-    return Received(earlier.outcome, Invalid(earlier.detail or "not applied", code=earlier.outcome))
+    refusal = NotFound if earlier.outcome in UNKNOWN else Invalid
+    return Received(earlier.outcome, refusal(earlier.detail or "not applied", code=earlier.outcome))
 
 
 def _keep_once(notice, kind: str, order_id, outcome: str, detail: str | None) -> None:

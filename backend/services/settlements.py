@@ -55,7 +55,18 @@ def accepted(settlement: Settlement, order: Order, state: str, wechat_order_id: 
         ledger.record(order, "profit_share", settlement.out_order_no, settlement.provider_fen)
     settlement.status = "finished" if state == "FINISHED" else "processing"
     settlement.wechat_order_id = wechat_order_id
-    settlement.finished_at = clock.now()
+    if settlement.status == "finished":
+        settlement.finished_at = clock.now()
     from backend.services import orders   # orders asks this module for settlements
     orders.note(order, "settled", {"provider_fen": settlement.provider_fen, "platform_fee_fen": settlement.fee_fen})
     log.info("settled order=%s state=%s", order.id, state)
+
+
+def finished(settlement_id: int, answer: dict) -> bool:
+    """WeChat's answer to our query of a processing profit share: FINISHED closes it."""
+    settlement = db.session.get(Settlement, settlement_id)
+    if settlement.status != "processing" or answer.get("state") != "FINISHED":
+        return False
+    settlement.status, settlement.finished_at = "finished", clock.now()
+    log.info("settlement finished order=%s", settlement.order_id)
+    return True
