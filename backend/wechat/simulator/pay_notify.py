@@ -115,8 +115,9 @@ class Notifier:
             now = self.clock.now()
 
             def add(**options) -> None:
+                options.setdefault("due", now)
                 self._deliveries.append(Delivery(next(self._seq), notification_id, event_type, url,
-                                                 body, due=now, **options))
+                                                 body, **options))
             if mode == "drop":
                 self._dropped.append({"id": notification_id, "event_type": event_type, "url": url})
             elif mode in ("delay", "reorder"):
