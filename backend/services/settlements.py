@@ -21,7 +21,9 @@ log = logging.getLogger("shaobao.settlements")
 def open(order: Order) -> Settlement | None:   # noqa: A001 - a settlement is opened
     """The order's settlement of what is left once pending refunds go through, or None
     when nothing is left. The caller holds the order locked."""
-    amount = refunds.refundable(order)   # nothing if a settlement already took it
+    if db.session.scalar(sa.select(Settlement.id).where(Settlement.order_id == order.id)) is not None:
+        return None   # WeChat shares an order once (the rest is unfrozen with it)
+    amount = refunds.refundable(order)
     if amount <= 0 or order.transaction_id is None:
         return None
     fee = amount * current_app.config["PLATFORM_FEE_BP"] // 10_000
