@@ -127,3 +127,12 @@ def test_what_the_order_service_asks(ctx):
     db.session.flush()
     with pytest.raises(NotFound):
         offerings.orderable(repairs.id, path("140730001"))
+
+
+def test_the_endpoints_are_in_the_api_description(client):
+    paths = client.get("/api/openapi.json").json["paths"]
+    for path in ("/api/mp/providers", "/api/mp/providers/{provider_id}/resubmit", "/api/mp/services",
+                 "/api/mp/services/{offering_id}", "/api/console/providers/{provider_id}/actions/{action}",
+                 "/api/console/providers/{provider_id}/staff", "/api/console/providers/{provider_id}/offerings",
+                 "/api/console/offerings/{offering_id}/slots/{slot_id}"):
+        assert path in paths, path
