@@ -41,8 +41,9 @@ __all__ = ["PayClient", "pay_client", "PayError", "PayUnavailable", "BillHashMis
 
 logger = logging.getLogger(__name__)
 
-# Codes WeChat documents as "try again": a busy system or a rate limit, not a refusal.
-RETRY_CODES = ("SYSTEM_ERROR", "FREQUENCY_LIMITED", "BANKERROR")
+# Codes WeChat documents as "try again": a busy system, a rate limit, a bill still being
+# made; not a refusal.
+RETRY_CODES = ("SYSTEM_ERROR", "FREQUENCY_LIMITED", "BANKERROR", "STATEMENT_CREATING")
 NOT_FOUND_CODES = ("ORDER_NOT_EXIST", "RESOURCE_NOT_EXISTS", "NOT_FOUND")
 
 

@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import Department, Grant, Region, User
+from backend.models import Department, Grant, Offering, OfferingArea, Provider, ProviderArea, Region, User
+from backend.services.credit_code import check_char
 
 COUNTY, T1, T2 = "140730", "140730001", "140730100"
 C1, C1B = "140730001001", "140730001002"
@@ -127,3 +128,115 @@ def test_absent_and_hidden_look_the_same(as_user):
     absent = caller.get("/api/console/regions/999999")
     assert hidden.status_code == absent.status_code == 404
     assert hidden.json["error"]["code"] == absent.json["error"]["code"]
+
+
+# --- providers and offerings ---------------------------------------------------------------
+# Two approved providers (the demo's 颐康, county-wide, and 助老站 in 凤鸣街道, staffed by
+# resident 2 for these tests) and the demo's pending application (安居, 凤鸣街道 and 柳河镇).
+# The console shows a provider to the county and its own staff (the applicant: only while
+# it is an application); residents meet offerings only through the catalogue.
+
+PROVIDERS = {"颐康": "52140730MA0LQ3C4D5", "安居": "91140730MA0LQ1A2B2",
+             "助老站": "91140730MB0000001" + check_char("91140730MB0000001")}
+OFFERINGS = {"上门助浴": "颐康", "家政保洁": "颐康", "水电维修": "颐康", "助老陪诊": "助老站"}
+EVERY_PROVIDER = set(PROVIDERS)
+PROVIDER_SEES = {  # viewer: providers seen in the console (their offerings follow, but not an applicant's)
+    "demo-county-admin": EVERY_PROVIDER, "demo-platform-admin": EVERY_PROVIDER,
+    "demo-provider-staff-1": {"颐康"}, "demo-provider-applicant-1": {"安居"}, "demo-resident-2": {"助老站"},
+}
+APPLICANTS = {"demo-provider-applicant-1"}
+PROVIDER_VIEWERS = sorted(set(SEES) | set(PROVIDER_SEES))
+
+
+@pytest.fixture()
+def marketplace(ctx):
+    """The second provider, approved, with one listed offering, run by resident 2."""
+    code = PROVIDERS["助老站"]
+    region = ids(Region, Region.code, {T1})[T1]
+    resident_2 = ids(User, User.openid, {"demo-resident-2"})["demo-resident-2"]
+    provider = Provider(name="凤鸣助老站", credit_code=code, contact_name="刘", contact_phone="13700003333",
+                        categories=["elderly_care"], status="approved", sub_mchid="1900000777",
+                        applicant_id=resident_2, areas=[ProviderArea(region_id=region)])
+    db.session.add(provider)
+    db.session.flush()
+    db.session.add(Grant(user_id=resident_2, role="provider_staff", provider_id=provider.id))
+    db.session.add(Offering(provider_id=provider.id, title="助老陪诊", category="elderly_care", price_fen=5000,
+                            unit="visit", status="listed", areas=[OfferingArea(region_id=region)]))
+    db.session.commit()
+    providers = ids(Provider, Provider.credit_code, set(PROVIDERS.values()))
+    by_code = {v: k for k, v in PROVIDERS.items()}
+    offerings = ids(Offering, Offering.title, set(OFFERINGS))
+    return {by_code[c]: i for c, i in providers.items()}, offerings
+
+
+def _provider_view(viewer) -> set:
+    return PROVIDER_SEES.get(viewer, set())
+
+
+def _offering_view(viewer) -> set:
+    providers = set() if viewer in APPLICANTS else _provider_view(viewer)
+    return {title for title, owner in OFFERINGS.items() if owner in providers}
+
+
+@pytest.mark.parametrize("viewer", PROVIDER_VIEWERS)
+def test_providers_and_offerings_by_id(as_user, marketplace, viewer):
+    providers, offerings = marketplace
+    assert set(providers) == EVERY_PROVIDER and set(offerings) == set(OFFERINGS)
+    caller = as_user(viewer)
+    wrong = []
+    for name, pid in sorted(providers.items()):
+        response = caller.get(f"/api/console/providers/{pid}")
+        want = 200 if name in _provider_view(viewer) else 404
+        if response.status_code != want:
+            wrong.append(("provider", name, response.status_code, want))
+    for title, oid in sorted(offerings.items()):
+        response = caller.get(f"/api/console/offerings/{oid}")
+        want = 200 if title in _offering_view(viewer) else 404
+        if response.status_code != want:
+            wrong.append(("offering", title, response.status_code, want))
+        # Everyone, whatever their role, meets the listed offerings of approved providers.
+        if caller.get(f"/api/mp/services/{oid}").status_code != 200:
+            wrong.append(("catalogue", title))
+    assert not wrong, f"{viewer}: {wrong}"
+
+
+@pytest.mark.parametrize("viewer", PROVIDER_VIEWERS)
+def test_provider_and_offering_lists_agree(as_user, marketplace, viewer):
+    providers, offerings = marketplace
+    caller = as_user(viewer)
+    listed = {row["id"] for row in caller.get("/api/console/providers?page_size=100").json}
+    assert {n for n, i in providers.items() if i in listed} == _provider_view(viewer)
+    listed = {row["id"] for row in caller.get("/api/console/offerings?page_size=100").json}
+    assert {t for t, i in offerings.items() if i in listed} == _offering_view(viewer)
+
+
+@pytest.mark.parametrize("viewer", PROVIDER_VIEWERS)
+def test_only_a_providers_own_staff_manage_its_offerings(as_user, marketplace, viewer):
+    providers, offerings = marketplace
+    caller = as_user(viewer)
+    wrong = []
+    for title, oid in sorted(offerings.items()):
+        response = caller.post(f"/api/console/offerings/{oid}/unlist", json={})
+        own = viewer == {"颐康": "demo-provider-staff-1", "助老站": "demo-resident-2"}[OFFERINGS[title]]
+        want = 200 if own else 403 if title in _offering_view(viewer) else 404
+        if response.status_code != want:
+            wrong.append((title, response.status_code, want))
+    for name, pid in sorted(providers.items()):
+        response = caller.post(f"/api/console/providers/{pid}/offerings",
+                               json={"title": "新服务", "category": "elderly_care", "price_fen": 100, "unit": "visit"})
+        own = PROVIDER_SEES.get(viewer) == {name} and viewer not in APPLICANTS
+        want = 201 if own else 403 if name in _provider_view(viewer) else 404
+        if response.status_code != want:
+            wrong.append((name, "create", response.status_code, want))
+    assert not wrong, f"{viewer}: {wrong}"
+
+
+@pytest.mark.parametrize("viewer", PROVIDER_VIEWERS)
+def test_only_the_county_reviews(as_user, marketplace, viewer):
+    providers, _ = marketplace
+    pid = providers["安居"]
+    response = as_user(viewer).post(f"/api/console/providers/{pid}/actions/request_more",
+                                    json={"version": 1, "payload": {"reason": "补充"}})
+    want = 200 if viewer in ("demo-county-admin", "demo-platform-admin") else (
+        403 if "安居" in _provider_view(viewer) else 404)
+    assert response.status_code == want, response.json

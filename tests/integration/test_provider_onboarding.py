@@ -94,3 +94,45 @@ def test_the_catalogue_searches_text_and_category(as_user):
     assert entry["provider"]["rating_average"] is None and entry["provider"]["rating_count"] == 0
     assert resident.get("/api/mp/services").status_code == 422
     assert resident.get("/api/mp/services", query_string={"region_id": 999999}).status_code == 422
+
+
+def test_what_the_order_service_asks(ctx):
+    """serves / orderable: a resident learns only "not found" or "not served here"."""
+    import pytest
+
+    from backend.models import Offering, Provider, Region
+    from backend.services import offerings
+    from backend.services.errors import Invalid, NotFound
+    from tests.integration.provider_helpers import DEMO_PROVIDER_CODE, offering_id
+
+    def path(code):
+        return db.session.scalar(sa.select(Region.path).where(Region.code == code))
+
+    repairs = db.session.get(Offering, offering_id("水电维修"))  # sold in 凤鸣街道 only
+    assert offerings.serves(repairs, path("140730001001001"))
+    assert not offerings.serves(repairs, path("140730100001001"))
+    assert offerings.orderable(repairs.id, path("140730001001")) is repairs
+    with pytest.raises(Invalid) as outside:
+        offerings.orderable(repairs.id, path("140730100"))
+    assert outside.value.code == "area_not_served" and outside.value.status == 422
+    with pytest.raises(NotFound):
+        offerings.orderable(999999, path("140730001"))
+    provider = db.session.scalar(sa.select(Provider).where(Provider.credit_code == DEMO_PROVIDER_CODE))
+    provider.status = "suspended"
+    db.session.flush()
+    with pytest.raises(NotFound):
+        offerings.orderable(repairs.id, path("140730001"))
+    provider.status = "approved"
+    repairs.status = "unlisted"
+    db.session.flush()
+    with pytest.raises(NotFound):
+        offerings.orderable(repairs.id, path("140730001"))
+
+
+def test_the_endpoints_are_in_the_api_description(client):
+    paths = client.get("/api/openapi.json").json["paths"]
+    for path in ("/api/mp/providers", "/api/mp/providers/{provider_id}/resubmit", "/api/mp/services",
+                 "/api/mp/services/{offering_id}", "/api/console/providers/{provider_id}/actions/{action}",
+                 "/api/console/providers/{provider_id}/staff", "/api/console/providers/{provider_id}/offerings",
+                 "/api/console/offerings/{offering_id}/slots/{slot_id}"):
+        assert path in paths, path
