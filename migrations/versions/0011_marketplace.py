@@ -338,6 +338,8 @@ def upgrade():
 
 
 def downgrade():
+    # A provider's staff grants reach nothing once providers are gone.
+    op.execute("DELETE FROM role_grant WHERE provider_id IS NOT NULL")
     with op.batch_alter_table('role_grant', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_role_grant_provider_id_provider'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_role_grant_provider_id'))

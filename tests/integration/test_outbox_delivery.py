@@ -16,7 +16,8 @@ from backend.models.types import utcnow
 from tests.integration.case_helpers import act, report, user_id
 
 TEMPLATES = {"accepted": "dev-template-accepted", "dispatched": "dev-template-dispatched",
-             "result_ready": "dev-template-result-ready", "closed": "dev-template-closed"}
+             "result_ready": "dev-template-result-ready", "closed": "dev-template-closed",
+             "order_update": "dev-template-order-update"}
 RESIDENT = "demo-resident-1"
 
 
