@@ -1,4 +1,5 @@
 """The console face (/api/console/): hubs, the county platform and administrators."""
-from backend.console import audit, cases, catalogue, departments, outbox, people, regions
+from backend.console import audit, cases, catalogue, departments, finance, outbox, people, regions
 
-BLUEPRINTS = (regions.blp, departments.blp, people.blp, audit.blp, catalogue.blp, cases.blp, outbox.blp)
+BLUEPRINTS = (regions.blp, departments.blp, people.blp, audit.blp, catalogue.blp, cases.blp, outbox.blp,
+              finance.blp)
