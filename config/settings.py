@@ -149,6 +149,7 @@ def load(environ: dict | None = None) -> dict:
         **scheduler(env, name),
         **sockets(env),
         **marketplace(env),
+        **wechat_pay(env, name),
     }
     if name == "production":
         check_production(settings, env)
@@ -177,6 +178,60 @@ def marketplace(env) -> dict:
         "ORDER_LATE_CANCEL_FEE_BP": basis_points(env, "ORDER_LATE_CANCEL_FEE_BP", "2000", 10_000),
         "PLATFORM_FEE_BP": basis_points(env, "PLATFORM_FEE_BP", "500", 3_000),
     }
+
+
+WECHATPAY_API_BASE = "https://api.mch.weixin.qq.com"
+DEV_WECHATPAY_SP_MCHID = "1900000001"   # backend.wechat.pay_keys.DEV_SP_MCHID
+DEV_WECHATPAY_SP_NAME = "韶保演示服务商"
+WECHATPAY_KEY_SETTINGS = ("WECHATPAY_CERT_SERIAL_NO", "WECHATPAY_PRIVATE_KEY_PATH",
+                          "WECHATPAY_APIV3_KEY", "WECHATPAY_PUBLIC_KEY_PATH", "WECHATPAY_PUBLIC_KEY_ID")
+
+
+def wechat_pay(env, name: str) -> dict:
+    """WeChat Pay API v3 as the service provider (服务商). Outside production every unset key
+    setting (None) falls back to the made-up key set in VAR_DIR/wechatpay, which the
+    simulator reads too (backend/wechat/pay_keys.py). Production has no defaults: WeChat Pay
+    is on when WECHATPAY_SP_MCHID is set, and then every setting must be given."""
+    production = name == "production"
+    port = env.get("PORT", "5000")
+    return {
+        "WECHATPAY_BASE_URL": env.get("WECHATPAY_BASE_URL") or (
+            WECHATPAY_API_BASE if production else default_wechat_base(name, env)),
+        "WECHATPAY_SP_MCHID": env.get("WECHATPAY_SP_MCHID") or (None if production else DEV_WECHATPAY_SP_MCHID),
+        "WECHATPAY_SP_APPID": env.get("WECHATPAY_SP_APPID") or env.get("WECHAT_APPID", DEV_WECHAT_APPID),
+        # The platform's full merchant name: WeChat wants it (encrypted) to add the platform
+        # as a profit-sharing receiver.
+        "WECHATPAY_SP_NAME": env.get("WECHATPAY_SP_NAME") or (None if production else DEV_WECHATPAY_SP_NAME),
+        **{key: env.get(key) or None for key in WECHATPAY_KEY_SETTINGS},
+        # Our public base WeChat POSTs notifications to: + /api/pay/notify/transaction|refund.
+        "WECHATPAY_NOTIFY_BASE": (env.get("WECHATPAY_NOTIFY_BASE") or (
+            "" if production else f"http://127.0.0.1:{port}")).rstrip("/"),
+        "WECHATPAY_TIMEOUT_SECONDS": number(env, "WECHATPAY_TIMEOUT_SECONDS", "5", float),
+    }
+
+
+def wechat_pay_problems(settings: dict, env) -> list[str]:
+    """Production: no WeChat Pay, or WeChat Pay with real keys and an https notify base."""
+    if not settings["WECHATPAY_SP_MCHID"]:
+        return []
+    problems = [f"{key} is not set" for key in WECHATPAY_KEY_SETTINGS + ("WECHATPAY_SP_NAME",)
+                if not settings[key]]
+    if settings["WECHATPAY_SP_MCHID"] == DEV_WECHATPAY_SP_MCHID:
+        problems.append("WECHATPAY_SP_MCHID is the development default")
+    serial, key_id = settings["WECHATPAY_CERT_SERIAL_NO"] or "", settings["WECHATPAY_PUBLIC_KEY_ID"] or ""
+    # Prefixes of the made-up keys (backend.wechat.pay_keys), kept apart to import nothing.
+    if serial.upper().startswith("DE7E") or key_id.startswith("PUB_KEY_ID_DEV"):
+        problems.append("WECHATPAY_CERT_SERIAL_NO/PUBLIC_KEY_ID are development key material")
+    for key in ("WECHATPAY_PRIVATE_KEY_PATH", "WECHATPAY_PUBLIC_KEY_PATH"):
+        if settings[key] and Path(settings[key]).resolve().parent == (Path(settings["VAR_DIR"]) / "wechatpay").resolve():
+            problems.append(f"{key} points into the development key directory")
+    if settings["WECHATPAY_APIV3_KEY"] and len(settings["WECHATPAY_APIV3_KEY"].encode()) != 32:
+        problems.append("WECHATPAY_APIV3_KEY must be 32 bytes")
+    if not settings["WECHATPAY_NOTIFY_BASE"].startswith("https://"):
+        problems.append("WECHATPAY_NOTIFY_BASE must be the public https:// base of this service")
+    if not settings["WECHATPAY_BASE_URL"].startswith("https://"):
+        problems.append("WECHATPAY_BASE_URL must be https://")
+    return problems
 
 
 SOCKETIO_ASYNC_MODES = ("threading", "gevent")
@@ -217,6 +272,7 @@ def check_production(settings: dict, env) -> None:
         problems.append("WECHAT_SECRET is the development default")
     if settings["WECHAT_APPID"] == DEV_WECHAT_APPID:
         problems.append("WECHAT_APPID is the development default")
+    problems += wechat_pay_problems(settings, env)
     if settings["CLOCK_FILE"]:
         problems.append("SHAOBAO_CLOCK_FILE is set (a test-only clock: deadlines would fire at a made-up time)")
     if problems:

@@ -2,26 +2,32 @@
 
 It answers at WeChat's real paths with WeChat's shapes and error codes (``mp``), and offers
 ``/sim/...`` endpoints that play the phone's part and inject faults (``control``). WeChat Pay
-v3 is meant to join as one more blueprint over the same world.
+API v3 (``pay``, ``pay_control``) joins when a PaySimConfig is given, on the same clock and
+fault table; ``serve()`` gives it the development key set the server reads too.
 """
 from __future__ import annotations
 
 import logging
 import socket
+import threading
 from collections.abc import Callable, Iterable
 
 from flask import Flask, request
 from gunicorn.app.base import BaseApplication
-from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.serving import WSGIRequestHandler
 
 from config.settings import DEV_WECHAT_APPID, DEV_WECHAT_SECRET
 
-from . import control, mp
+from . import control, mp, pay_control
+from . import pay as pay_api
 from .errors import WxFailure
+from .pay_sign import PaySimConfig
+from .pay_state import PayWorld
 from .state import Clock, World
 
-__all__ = ["create_simulator_app", "serve", "world_of", "QuietRequestHandler", "World", "Clock"]
+__all__ = ["create_simulator_app", "serve", "world_of", "pay_world_of", "QuietRequestHandler",
+           "World", "Clock", "PaySimConfig", "PayWorld", "dev_pay_config"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +39,10 @@ DEFAULT_SUBSCRIBE_DAILY_QUOTA = 1000
 
 def create_simulator_app(appid: str, secret: str, *, clock: Clock | Callable[[], float] | None = None,
                          risky_words: dict[str, int] | Iterable[str] | None = None,
-                         subscribe_daily_quota: int = DEFAULT_SUBSCRIBE_DAILY_QUOTA) -> Flask:
-    """The simulator as a Flask app, for one mini-program app (appid, secret)."""
+                         subscribe_daily_quota: int = DEFAULT_SUBSCRIBE_DAILY_QUOTA,
+                         pay: PaySimConfig | None = None) -> Flask:
+    """The simulator as a Flask app, for one mini-program app (appid, secret), with WeChat
+    Pay for one service provider when ``pay`` is given."""
     app = Flask(__name__)
     app.json.ensure_ascii = False
     sim_clock = clock if isinstance(clock, Clock) else Clock(clock)
@@ -43,7 +51,12 @@ def create_simulator_app(appid: str, secret: str, *, clock: Clock | Callable[[],
     app.extensions["wechat_simulator"] = world
     app.register_blueprint(mp.bp)
     app.register_blueprint(control.bp)
+    if pay is not None:
+        app.extensions["wechat_pay_simulator"] = PayWorld(pay, sim_clock)
+        app.register_blueprint(pay_api.bp)
+        app.register_blueprint(pay_control.bp)
     app.register_error_handler(MethodNotAllowed, _wrong_method)
+    app.register_error_handler(NotFound, _not_found)
     return app
 
 
@@ -52,11 +65,37 @@ def world_of(app: Flask) -> World:
     return app.extensions["wechat_simulator"]
 
 
+def pay_world_of(app: Flask) -> PayWorld:
+    """The simulated WeChat Pay behind a simulator app created with ``pay=``."""
+    return app.extensions["wechat_pay_simulator"]
+
+
+def dev_pay_config(**options) -> PaySimConfig | None:
+    """WeChat Pay for the service provider the environment's settings describe, with the
+    development key set the server falls back to (VAR_DIR/wechatpay); None when the
+    settings name real keys, whose platform half the simulator cannot have."""
+    from config.settings import load
+
+    from ..pay_keys import ensure_dev_keys
+    from ..pay_settings import KEY_SETTINGS, dev_key_dir
+    settings = load()
+    if not settings["WECHATPAY_SP_MCHID"] or any(settings[key] for key in KEY_SETTINGS):
+        logger.warning("WeChat Pay simulator off: the settings name keys it cannot hold")
+        return None
+    return PaySimConfig.from_keys(ensure_dev_keys(dev_key_dir(settings)),
+                                  sp_mchid=settings["WECHATPAY_SP_MCHID"],
+                                  sp_appid=settings["WECHATPAY_SP_APPID"], **options)
+
+
 def serve(host: str = "127.0.0.1", port: int = 5100, appid: str = DEV_WECHAT_APPID,
           secret: str = DEV_WECHAT_SECRET, **options) -> None:
     """Serve the simulator until interrupted: one gunicorn worker (the simulated world lives
     in its memory) with threads and HTTP keep-alive, as WeChat's servers keep connections
-    open (werkzeug's server closes every one, which cost each content check a TCP connect)."""
+    open (werkzeug's server closes every one, which cost each content check a TCP connect).
+    WeChat Pay is on with the development keys unless ``pay=None`` is passed; its
+    notifications go out from a thread in the worker, every second."""
+    if "pay" not in options:
+        options["pay"] = dev_pay_config()
     app = create_simulator_app(appid, secret, **options)
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -65,9 +104,29 @@ def serve(host: str = "127.0.0.1", port: int = 5100, appid: str = DEV_WECHAT_APP
     listener.set_inheritable(True)
     logger.info("WeChat simulator for %s listening on http://%s:%d", appid, host,
                 listener.getsockname()[1])
-    _Standalone(app, {"bind": f"fd://{listener.fileno()}", "workers": 1, "worker_class": "gthread",
-                      "threads": 16, "keepalive": 30, "graceful_timeout": 3,
-                      "loglevel": "warning"}).run()
+    settings = {"bind": f"fd://{listener.fileno()}", "workers": 1, "worker_class": "gthread",
+                "threads": 16, "keepalive": 30, "graceful_timeout": 3, "loglevel": "warning"}
+    if "wechat_pay_simulator" in app.extensions:
+        # In the worker, not here: gunicorn forks it, and threads do not survive a fork.
+        settings["post_worker_init"] = lambda worker: start_notification_pump(pay_world_of(app))
+    _Standalone(app, settings).run()
+
+
+def start_notification_pump(pay_world: PayWorld, interval: float = 1.0) -> threading.Event:
+    """Settle refunds and send due notifications every ``interval`` seconds; set the
+    returned event to stop."""
+    stop = threading.Event()
+
+    def pump() -> None:
+        while not stop.wait(interval):
+            try:
+                pay_world.tick()
+                pay_world.notifier.deliver_due()
+            except Exception:   # one bad round must not end notifications for good
+                logger.exception("WeChat Pay notification pump")
+
+    threading.Thread(target=pump, name="wechat-pay-notifications", daemon=True).start()
+    return stop
 
 
 class _Standalone(BaseApplication):
@@ -105,4 +164,12 @@ def _wrong_method(error: MethodNotAllowed):
     # WeChat answers a wrong method with its own error codes, not HTTP 405.
     if request.path.startswith("/sim/"):
         return error
+    if request.path.startswith("/v3/"):
+        return {"code": "METHOD_NOT_ALLOWED", "message": "method not allowed"}, 405
     return WxFailure(43002 if request.method == "GET" else 43001).body()
+
+
+def _not_found(error: NotFound):
+    if request.path.startswith("/v3/"):
+        return {"code": "NOT_FOUND", "message": "no such API"}, 404
+    return error

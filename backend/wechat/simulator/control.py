@@ -14,7 +14,8 @@ Bodies are JSON; a bad one answers HTTP 400 ``{"error": "..."}``. Where a body m
   ``DELETE /sim/faults``: arm, list and clear faults (see ``faults.py`` for the modes).
 - ``POST /sim/clock {"advance_seconds"}`` -> ``{"now"}``, ``GET /sim/clock``: the simulated time.
 - ``POST /sim/reset``: forget codes, tokens, users, subscriptions, messages, calls, faults and
-  the clock offset.
+  the clock offset, and all WeChat Pay state (orders, refunds, notifications, knobs).
+WeChat Pay's own control endpoints are under ``/sim/pay`` (``pay_control.py``).
 """
 from __future__ import annotations
 
@@ -137,4 +138,7 @@ def read_clock():
 @bp.post("/reset")
 def reset():
     world().reset()
+    pay = current_app.extensions.get("wechat_pay_simulator")
+    if pay is not None:
+        pay.reset()
     return {"reset": True}
