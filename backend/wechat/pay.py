@@ -29,11 +29,11 @@ from urllib.parse import urlsplit
 import requests
 from flask import Flask, current_app
 from wechatpayv3 import WeChatPay, WeChatPayType
-from wechatpayv3.utils import aes_decrypt, rsa_verify
 
 from .pay_bill import CHINA, BillFormatError, BillRow, parse_trade_bill
-from .pay_types import (REFUSAL_REASONS, NotificationRefused, Notification, PayError,
-                        PayUnavailable, RefundResult, Trade, parse_time)
+from .pay_notification import NOTIFY_WINDOW_SECONDS, verify_notification
+from .pay_types import (REFUSAL_REASONS, Notification, NotificationRefused, PayError,
+                        PayUnavailable, RefundResult, Trade)
 
 __all__ = ["PayClient", "pay_client", "PayError", "PayUnavailable", "BillHashMismatch",
            "NotificationRefused", "REFUSAL_REASONS", "Trade", "RefundResult", "Notification",
@@ -41,11 +41,9 @@ __all__ = ["PayClient", "pay_client", "PayError", "PayUnavailable", "BillHashMis
 
 logger = logging.getLogger(__name__)
 
-NOTIFY_WINDOW_SECONDS = 300
-SIGNTEST_PREFIX = "WECHATPAY/SIGNTEST/"
-SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
-# Codes WeChat documents as "try again": a busy system or a rate limit, not a refusal.
-RETRY_CODES = ("SYSTEM_ERROR", "FREQUENCY_LIMITED", "BANKERROR")
+# Codes WeChat documents as "try again": a busy system, a rate limit, a bill still being
+# made; not a refusal.
+RETRY_CODES = ("SYSTEM_ERROR", "FREQUENCY_LIMITED", "BANKERROR", "STATEMENT_CREATING")
 NOT_FOUND_CODES = ("ORDER_NOT_EXIST", "RESOURCE_NOT_EXISTS", "NOT_FOUND")
 
 
@@ -209,53 +207,11 @@ class PayClient:
                            now: float | None = None) -> Notification:
         """A notification WeChat POSTed to us, checked and decrypted. Raises
         NotificationRefused (answer 4xx, so a genuine one is sent again)."""
-        header = {key.lower(): value for key, value in headers.items()}
-        signature = header.get("wechatpay-signature", "")
-        if signature.startswith(SIGNTEST_PREFIX):
-            raise NotificationRefused("signtest_probe")
-        if header.get("wechatpay-serial") != self.public_key_id:
-            raise NotificationRefused("unknown_serial", "not the configured WeChat Pay public key id")
-        self._check_timestamp(header.get("wechatpay-timestamp", ""), self._clock() if now is None else now)
-        try:
-            text = body.decode("utf-8") if isinstance(body, bytes) else body
-        except UnicodeDecodeError:
-            raise NotificationRefused("bad_signature", "body is not UTF-8") from None
-        if (header.get("wechatpay-signature-type", SIGNATURE_TYPE) != SIGNATURE_TYPE
-                or not rsa_verify(header["wechatpay-timestamp"], header.get("wechatpay-nonce", ""),
-                                  text, signature, self._wxpay._core._public_key)):
-            raise NotificationRefused("bad_signature")
-        envelope = _envelope(text)
-        resource = self._decrypt(envelope["resource"])
-        notification = Notification(id=envelope["id"], event_type=envelope["event_type"],
-                                    created_at=_time_or_none(envelope.get("create_time")),
-                                    resource=resource)
+        notification = verify_notification(
+            headers, body, public_key=self._wxpay._core._public_key, public_key_id=self.public_key_id,
+            apiv3_key=self._apiv3_key, now=self._clock() if now is None else now)
         logger.info("wechat pay notification %s %s accepted", notification.id, notification.event_type)
         return notification
-
-    def _check_timestamp(self, raw: str, now: float) -> None:
-        try:
-            stamp = int(raw)
-        except ValueError:
-            raise NotificationRefused("stale_timestamp", "no usable Wechatpay-Timestamp") from None
-        if abs(now - stamp) > NOTIFY_WINDOW_SECONDS:
-            raise NotificationRefused("stale_timestamp", f"{int(now - stamp)} s off")
-
-    def _decrypt(self, resource: dict) -> dict:
-        try:
-            plain = aes_decrypt(nonce=resource["nonce"], ciphertext=resource["ciphertext"],
-                                associated_data=resource.get("associated_data") or "",
-                                apiv3_key=self._apiv3_key)
-        except (ValueError, TypeError):   # bad base64, wrong nonce length
-            plain = None
-        if plain is None:
-            raise NotificationRefused("decrypt_failed")
-        try:
-            data = json.loads(plain)
-        except ValueError:
-            raise NotificationRefused("bad_body", "the decrypted resource is not JSON") from None
-        if not isinstance(data, dict):
-            raise NotificationRefused("bad_body", "the decrypted resource is not an object")
-        return data
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -334,27 +290,6 @@ def _bill_text(content, answer: dict) -> str:
     if hashlib.sha1(plain).hexdigest() != str(answer.get("hash_value", "")).lower():
         raise BillHashMismatch("the bill does not match its SHA1")
     return plain.decode("utf-8")
-
-
-def _envelope(text: str) -> dict:
-    try:
-        envelope = json.loads(text)
-    except ValueError:
-        raise NotificationRefused("bad_body", "not JSON") from None
-    resource = envelope.get("resource") if isinstance(envelope, dict) else None
-    if (not isinstance(resource, dict) or envelope.get("resource_type") != "encrypt-resource"
-            or resource.get("algorithm") != "AEAD_AES_256_GCM"
-            or not all(isinstance(resource.get(k), str) and resource[k] for k in ("nonce", "ciphertext"))
-            or not all(isinstance(envelope.get(k), str) and envelope[k] for k in ("id", "event_type"))):
-        raise NotificationRefused("bad_body", "not a WeChat Pay notification")
-    return envelope
-
-
-def _time_or_none(value) -> datetime | None:
-    try:
-        return parse_time(value)
-    except (TypeError, ValueError):
-        return None
 
 
 # -- one client per app -------------------------------------------------------------------

@@ -315,6 +315,8 @@ def bill_day():
 def test_trade_bill_lists_payments_and_refunds(pay, pay_sim):
     paid = place_and_pay(pay, pay_sim, "BILL000001", total_fen=10000)["transaction_id"]
     place_and_pay(pay, pay_sim, "BILL000002", total_fen=250)
+    with pytest.raises(PayUnavailable, match="STATEMENT_CREATING"):   # today's bill is made tomorrow
+        pay.trade_bill(bill_day())
     pay.refund(out_refund_no="RFBILL0001", out_trade_no="BILL000001", sub_mchid=SUB_MCHID,
                refund_fen=4000, total_fen=10000, reason="r")
     pay_sim.advance(5)

@@ -266,3 +266,22 @@ def test_the_bill_is_wechats_csv_with_a_sha1(pay_sim, pay, pay_keys):
 def test_no_bill_for_a_day_without_trades(pay_sim, pay_keys):
     response = signed_call(pay_sim, pay_keys, "GET", "/v3/bill/tradebill?bill_date=2026-01-01&bill_type=ALL")
     assert (response.status_code, response.json()["code"]) == (400, "NO_STATEMENT_EXIST")
+
+
+def test_notifications_can_go_into_a_flask_test_client(pay_sim, pay):
+    from flask import Flask, request
+
+    from tests.integration.pay_fixtures import deliver_to
+    app = Flask("notify-receiver")
+    seen = []
+
+    @app.post("/api/pay/notify/transaction")
+    def transaction():
+        seen.append(pay.parse_notification(request.headers, request.get_data()))
+        return "", 204
+
+    pay_sim.world.notifier.deliver = deliver_to(app.test_client())
+    place_and_pay(pay, pay_sim, "INPROCESS1")
+    assert pay_sim.deliver_due() == 1
+    assert seen[0].trade().out_trade_no == "INPROCESS1"
+    assert pay_sim.notifications()["attempts"][0]["status"] == 204
