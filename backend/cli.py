@@ -1,4 +1,4 @@
-"""flask commands: seed, cases, outbox, scheduler, sockets, wechat-sim, orders."""
+"""flask commands: seed, cases, outbox, scheduler, sockets, wechat-sim, orders, pay."""
 from __future__ import annotations
 
 import click
@@ -141,4 +141,26 @@ def orders_tick():
     click.echo(f"orders: {order_jobs.run()}")
 
 
-COMMANDS = (seed, cases, outbox, scheduler, sockets, wechat_sim, orders)
+@click.group("pay")
+def pay():
+    """WeChat Pay: reconciliation with the daily trade bill."""
+
+
+@pay.command("reconcile")
+@click.option("--date", "bill_date", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="the Beijing day, YYYY-MM-DD (default: yesterday)")
+@with_appcontext
+def pay_reconcile(bill_date):
+    """Reconcile a day against WeChat Pay's trade bill: a new run; exit 1 unless it matched."""
+    from datetime import timedelta
+
+    from backend.services import reconciliation
+    day = bill_date.date() if bill_date else reconciliation.today() - timedelta(days=1)
+    run = reconciliation.run(day)
+    db.session.commit()
+    click.echo(f"reconciliation {run.bill_date}: {run.status}, {run.bill_rows} bill lines, "
+               f"{run.matched} matched, {run.mismatched} mismatched" + (f" ({run.error})" if run.error else ""))
+    raise SystemExit(0 if run.status == "matched" else 1)
+
+
+COMMANDS = (seed, cases, outbox, scheduler, sockets, wechat_sim, orders, pay)

@@ -73,6 +73,9 @@ def scheduler(env, name: str) -> dict:
         "SCHEDULER_BATCH_SIZE": number(env, "SCHEDULER_BATCH_SIZE", "500", int),
         "SCHEDULER_ARCHIVE_SECONDS": number(env, "SCHEDULER_ARCHIVE_SECONDS", "60", float),
         "SCHEDULER_RECHECK_SECONDS": number(env, "SCHEDULER_RECHECK_SECONDS", "300", float),
+        # How often to look for a day to reconcile with WeChat Pay's bill (yesterday's, from
+        # 10:00 Beijing, until a run of it succeeds; a failed fetch is tried again then).
+        "SCHEDULER_RECONCILE_SECONDS": number(env, "SCHEDULER_RECONCILE_SECONDS", "1800", float),
         "SCHEDULER_STANDBY_SECONDS": number(env, "SCHEDULER_STANDBY_SECONDS", "1", float),
         "SCHEDULER_STALE_SECONDS": number(env, "SCHEDULER_STALE_SECONDS", "30", float),
         "SCHEDULER_EXPECTED": flag(env, "SCHEDULER_EXPECTED", name == "production"),

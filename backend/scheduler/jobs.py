@@ -19,7 +19,7 @@ from flask import current_app
 from backend.effects import relay
 from backend.extensions import db
 from backend.scheduler import actions, alerts, claims, heartbeat
-from backend.services import clock, content_check
+from backend.services import clock, content_check, reconciliation
 
 log = logging.getLogger("shaobao.scheduler")
 
@@ -108,3 +108,21 @@ def sweep_outbox(stop: threading.Event | None = None) -> dict[str, int]:
     if totals:
         log.info("scheduler swept the outbox %s", totals)
     return totals
+
+
+def reconcile() -> str | None:
+    """Yesterday's WeChat Pay bill (Beijing), once it is ready and until a run of it
+    succeeds; nothing where WeChat Pay is not configured. The run's status, or None."""
+    if not current_app.config.get("WECHATPAY_SP_MCHID"):
+        return None
+    try:
+        day = reconciliation.due_day()
+        if day is None:
+            db.session.rollback()
+            return None
+        run = reconciliation.run(day)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return run.status

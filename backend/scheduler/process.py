@@ -8,7 +8,8 @@ would run jobs twice), UTC, coalesce (a late tick runs once, not once per missed
 interval), one instance per job, and no misfire grace limit (a tick that starts late still
 runs: skipping it would only delay what is due). The tick and the archive share one
 worker thread, so they never run at once; the outbox sweep (delivery: Socket.IO, WeChat)
-and the content recheck wait on others' services, so each has its own.
+and the content recheck wait on others' services, so each has its own (the daily
+reconciliation with WeChat Pay shares the recheck's).
 """
 from __future__ import annotations
 
@@ -89,6 +90,11 @@ class Runner:
             with self.app.app_context():
                 order_jobs.run()
 
+    def _reconcile(self):
+        if not self.stop.is_set():
+            with self.app.app_context():
+                jobs.reconcile()
+
     def _sweep(self):
         if not self.stop.is_set():
             with self.app.app_context():
@@ -119,6 +125,9 @@ class Runner:
                           seconds=config["SCHEDULER_TICK_SECONDS"], next_run_time=first, executor="pay")
         scheduler.add_job(self._recheck, "interval", id="recheck", name="content recheck",
                           seconds=config["SCHEDULER_RECHECK_SECONDS"], next_run_time=first,
+                          executor="wechat")
+        scheduler.add_job(self._reconcile, "interval", id="reconcile", name="pay reconciliation",
+                          seconds=config["SCHEDULER_RECONCILE_SECONDS"], next_run_time=first,
                           executor="wechat")
         return scheduler
 

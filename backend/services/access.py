@@ -586,3 +586,19 @@ def finance_filter(viewer: Viewer, provider_column, region_column=None):
     if region_column is not None:
         clauses.append(under_any(region_column, viewer.paths(("county_admin",))))
     return sa.or_(sa.false(), *clauses)
+
+
+def ensure_money_viewer(viewer: Viewer) -> None:
+    """Money lists (refunds, settlement totals): a provider's staff (their provider's rows,
+    through finance_filter) and the county's or platform's administrators; nobody else."""
+    if not (viewer.is_platform_admin or viewer.paths(("county_admin",)) or viewer.provider_ids()):
+        raise Forbidden("only a provider's staff and the county administrator see the marketplace's money")
+
+
+def visible_order_books(viewer: Viewer, order_id: int) -> Order:
+    """An order whose ledger the viewer may read: its provider's staff and the county
+    administrator. The resident sees the order (so 403, not 404), not its books."""
+    order = visible_order(viewer, order_id)
+    if not order_relations(viewer, order) & {"provider_staff", "county_admin"}:
+        raise Forbidden("an order's ledger is for its provider and the county administrator")
+    return order

@@ -1,0 +1,67 @@
+"""The marketplace's money in the console: refunds, daily reconciliation with WeChat Pay's
+bill, per-provider settlement totals and one order's ledger."""
+from __future__ import annotations
+
+from flask import g
+from flask_smorest import Blueprint
+
+from backend.console import finance_schemas as schemas
+from backend.extensions import db
+from backend.services import finance, reconciliation
+from backend.web.paging import page, page_rows
+from backend.web.schemas import ID
+
+blp = Blueprint("console_finance", __name__, url_prefix="/api/console",
+                description="Refunds, reconciliation with WeChat Pay, settlement totals, order ledgers")
+
+
+@blp.route("/refunds", methods=["GET"])
+@blp.arguments(schemas.RefundQuerySchema, location="query")
+@blp.response(200, schemas.RefundSchema(many=True))
+@blp.paginate()
+def list_refunds(query, pagination_parameters):
+    """Refunds, newest first: a provider's staff see their provider's, the county administrator the county's."""
+    return page(finance.refunds(g.viewer, query.get("status")), pagination_parameters)
+
+
+@blp.route("/reconciliation/runs", methods=["GET"])
+@blp.arguments(schemas.RunQuerySchema, location="query")
+@blp.response(200, schemas.RunSchema(many=True))
+@blp.paginate()
+def list_runs(query, pagination_parameters):
+    """Reconciliation runs, newest first (the latest run of a day counts); county administrators."""
+    return page(reconciliation.runs(g.viewer, query.get("bill_date")), pagination_parameters)
+
+
+@blp.route(f"/reconciliation/runs/<{ID}:run_id>", methods=["GET"])
+@blp.response(200, schemas.RunDetailSchema)
+def get_run(run_id):
+    """One reconciliation run with its mismatches."""
+    return reconciliation.one(g.viewer, run_id)
+
+
+@blp.route("/reconciliation/runs", methods=["POST"])
+@blp.arguments(schemas.RunCreateSchema)
+@blp.response(201, schemas.RunDetailSchema)
+def start_run(body):
+    """Reconcile a past day against WeChat Pay's bill now; a bill that cannot be had makes a failed run."""
+    run = reconciliation.start(g.viewer, body["bill_date"])
+    db.session.commit()
+    return run
+
+
+@blp.route("/settlements/totals", methods=["GET"])
+@blp.arguments(schemas.TotalsQuerySchema, location="query")
+@blp.response(200, schemas.ProviderTotalsSchema(many=True))
+@blp.paginate()
+def settlement_totals(query, pagination_parameters):
+    """Per provider, from the ledger, for Beijing days from..to: orders paid, paid, refunded, shared, fee, held."""
+    totals = finance.totals(g.viewer, query.get("from_"), query.get("to"))
+    return page_rows(totals, pagination_parameters)
+
+
+@blp.route(f"/orders/<{ID}:order_id>/ledger", methods=["GET"])
+@blp.response(200, schemas.OrderBooksSchema)
+def order_ledger(order_id):
+    """An order's ledger entries, balances by account and problems (empty when it holds)."""
+    return finance.order_books(g.viewer, order_id)

@@ -1,0 +1,101 @@
+"""Request and response schemas of the console's money views, one per purpose."""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from backend.models.orders import ACCOUNTS, MOVEMENTS, REFUND_STATES
+from backend.services.reconciliation import KINDS, STATUSES
+
+FEN = {"description": "integer fen (1 yuan = 100 fen)"}
+
+
+class RefundQuerySchema(ma.Schema):
+    status = ma.fields.String(validate=validate.OneOf(REFUND_STATES))
+
+
+class RefundSchema(ma.Schema):
+    id = ma.fields.Integer()
+    order_id = ma.fields.Integer()
+    out_trade_no = ma.fields.Function(lambda r: r.order.out_trade_no)
+    provider_id = ma.fields.Function(lambda r: r.order.provider_id)
+    out_refund_no = ma.fields.String()
+    amount_fen = ma.fields.Integer(metadata=FEN)
+    reason = ma.fields.String()
+    status = ma.fields.String(metadata={"description": " | ".join(REFUND_STATES)})
+    refund_id = ma.fields.String(allow_none=True, metadata={"description": "WeChat's refund number"})
+    created_at = ma.fields.AwareDateTime()
+    settled_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class RunQuerySchema(ma.Schema):
+    bill_date = ma.fields.Date(metadata={"description": "YYYY-MM-DD, Beijing"})
+
+
+class RunCreateSchema(ma.Schema):
+    bill_date = ma.fields.Date(required=True, metadata={"description": "YYYY-MM-DD (Beijing), before today"})
+
+
+class RunSchema(ma.Schema):
+    id = ma.fields.Integer()
+    bill_date = ma.fields.String(metadata={"description": "YYYY-MM-DD, Beijing"})
+    status = ma.fields.String(metadata={"description": " | ".join(STATUSES)})
+    bill_rows = ma.fields.Integer(metadata={"description": "lines in WeChat's bill"})
+    matched = ma.fields.Integer(metadata={"description": "bill lines that matched ours"})
+    mismatched = ma.fields.Integer(metadata={"description": "mismatches found"})
+    error = ma.fields.String(allow_none=True, metadata={"description": "why the bill could not be had"})
+    started_at = ma.fields.AwareDateTime()
+    finished_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class MismatchSchema(ma.Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String(metadata={"description": " | ".join(KINDS)})
+    out_trade_no = ma.fields.String(allow_none=True)
+    out_refund_no = ma.fields.String(allow_none=True)
+    ours_fen = ma.fields.Integer(allow_none=True, metadata=FEN)
+    theirs_fen = ma.fields.Integer(allow_none=True, metadata=FEN)
+    detail = ma.fields.Dict()
+
+
+class RunDetailSchema(RunSchema):
+    mismatches = ma.fields.List(ma.fields.Nested(MismatchSchema))
+
+
+class TotalsQuerySchema(ma.Schema):
+    from_ = ma.fields.Date(data_key="from", metadata={"description": "first Beijing day, YYYY-MM-DD"})
+    to = ma.fields.Date(metadata={"description": "last Beijing day (included), YYYY-MM-DD"})
+
+
+class ProviderTotalsSchema(ma.Schema):
+    provider_id = ma.fields.Integer()
+    provider_name = ma.fields.String()
+    orders_paid = ma.fields.Integer()
+    paid_fen = ma.fields.Integer(metadata=FEN)
+    refunded_fen = ma.fields.Integer(metadata=FEN)
+    provider_fen = ma.fields.Integer(metadata={"description": "shared to the provider (profit_share)"})
+    platform_fee_fen = ma.fields.Integer(metadata=FEN)
+    held_fen = ma.fields.Integer(metadata={"description": "escrow's net change: paid, not yet refunded or shared"})
+
+
+class LedgerEntrySchema(ma.Schema):
+    id = ma.fields.Integer()
+    movement = ma.fields.String(metadata={"description": " | ".join(MOVEMENTS)})
+    account = ma.fields.String(metadata={"description": " | ".join(ACCOUNTS)})
+    amount_fen = ma.fields.Integer(metadata={"description": "signed fen: the two legs of a movement sum to zero"})
+    reference = ma.fields.String(metadata={"description": "transaction id, refund or profit-share number"})
+    at = ma.fields.AwareDateTime()
+
+
+class OrderBooksSchema(ma.Schema):
+    order_id = ma.fields.Integer()
+    out_trade_no = ma.fields.String()
+    provider_id = ma.fields.Integer()
+    amount_fen = ma.fields.Integer(metadata=FEN)
+    paid_fen = ma.fields.Integer(metadata=FEN)
+    refunded_fen = ma.fields.Integer(metadata=FEN)
+    refund_pending_fen = ma.fields.Integer(metadata=FEN)
+    entries = ma.fields.List(ma.fields.Nested(LedgerEntrySchema))
+    balances = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(),
+                              metadata={"description": "account -> fen"})
+    problems = ma.fields.List(ma.fields.String(), metadata={"description": "empty when the books hold"})
