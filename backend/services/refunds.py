@@ -86,7 +86,9 @@ def apply_result(result, source: str) -> str:
         refund.status, refund.refund_id = "processing", result.refund_id or refund.refund_id
         return "pending"
     order.refund_pending_fen -= refund.amount_fen
-    refund.status, refund.refund_id, refund.settled_at = status, result.refund_id, clock.now()
+    refund.status, refund.refund_id = status, result.refund_id
+    # WeChat's time, not ours: the bill lists a refund on the day WeChat settled it.
+    refund.settled_at = result.success_time or clock.now()
     if status == "success":
         order.refunded_fen += refund.amount_fen
         ledger.record(order, "refund", refund.out_refund_no, refund.amount_fen)

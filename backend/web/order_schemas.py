@@ -60,7 +60,7 @@ class OrderLogSchema(ma.Schema):
     at = ma.fields.AwareDateTime()
 
 
-class RefundSchema(ma.Schema):
+class OrderRefundSchema(ma.Schema):
     out_refund_no = ma.fields.String()
     amount_fen = ma.fields.Integer()
     reason = ma.fields.String()
@@ -75,7 +75,7 @@ class OrderDetailSchema(OrderSummarySchema):
     rating_comment = ma.fields.String(allow_none=True)
     paid_at = ma.fields.AwareDateTime(allow_none=True)
     timeline = ma.fields.List(ma.fields.Nested(OrderLogSchema))
-    refunds = ma.fields.List(ma.fields.Nested(RefundSchema))
+    refunds = ma.fields.List(ma.fields.Nested(OrderRefundSchema))
     available_actions = ma.fields.List(ma.fields.String())
 
 

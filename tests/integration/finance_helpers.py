@@ -85,7 +85,7 @@ def refund(made: Order, amount_fen: int, at: datetime, status: str = "success") 
 
 def settle(made: Order, fee_bp: int = 500) -> Settlement:
     """Share what is left: the fee rounded down (a fraction of a fen stays with the provider)."""
-    amount = made.refundable_fen
+    amount = made.unrefunded_fen
     fee = amount * fee_bp // 10_000
     found = Settlement(order_id=made.id, provider_id=made.provider_id, out_order_no=f"{made.out_trade_no}S",
                        provider_fen=amount - fee, fee_fen=fee, status="finished")
