@@ -63,7 +63,7 @@ def create(user_id: int, body: dict) -> tuple[Order, bool]:
     if not claimed:
         return _lost_race(owner, body)
     seq = _log(order, "create", user_id, "resident", None, "created", {"amount_fen": order.amount_fen})
-    order_effects.changed(order, "created", seq)
+    order_effects.changed(order, "create", seq)
     log.info("order created order=%s offering=%s amount_fen=%s", order.id, offering.id, order.amount_fen)
     return order, True
 

@@ -50,6 +50,8 @@ def checkout(viewer, order_id: int) -> Checkout:
     if clock.now() >= order.pay_expires_at:
         raise Conflict("the time to pay has run out; order again", code="payment_expired")
     provider = db.session.get(Provider, order.provider_id)
+    if provider.status != "approved":
+        raise Conflict("the provider is not certified now; this order cannot be paid", code="provider_suspended")
     openid = db.session.scalar(sa.select(User.openid).where(User.id == order.resident_id))
     if not provider.sub_mchid or not openid:
         raise Conflict("this order cannot be paid through WeChat", code="not_payable")

@@ -240,3 +240,58 @@ def test_only_the_county_reviews(as_user, marketplace, viewer):
     want = 200 if viewer in ("demo-county-admin", "demo-platform-admin") else (
         403 if "安居" in _provider_view(viewer) else 404)
     assert response.status_code == want, response.json
+
+
+# --- orders ---------------------------------------------------------------------------
+# A resident sees their own orders; a provider's staff its provider's; the county (and the
+# platform) every order served in the county; nobody else any. Money details (the ledger)
+# are for the provider and the county, not the resident.
+
+ORDERS = {"r1@颐康": ("demo-resident-1", "家政保洁"), "r2@颐康": ("demo-resident-2", "家政保洁"),
+          "r1@助老站": ("demo-resident-1", "助老陪诊")}
+EVERY_ORDER = set(ORDERS)
+ORDER_SEES = {"demo-resident-1": {"r1@颐康", "r1@助老站"},
+              "demo-resident-2": {"r2@颐康", "r1@助老站"},       # their own, and as 助老站's staff
+              "demo-provider-staff-1": {"r2@颐康", "r1@颐康"},
+              "demo-county-admin": EVERY_ORDER, "demo-platform-admin": EVERY_ORDER}
+ORDER_VIEWERS = sorted(set(SEES) | set(PROVIDER_SEES) | set(ORDER_SEES))
+BOOKS = {"demo-resident-2": {"r1@助老站"}, "demo-provider-staff-1": {"r2@颐康", "r1@颐康"},
+         "demo-county-admin": EVERY_ORDER, "demo-platform-admin": EVERY_ORDER}
+
+
+@pytest.fixture()
+def orders_placed(marketplace):
+    from backend.services import orders
+    _, offerings = marketplace
+    community = ids(Region, Region.code, {C1})[C1]
+    placed = {}
+    for name, (openid, title) in ORDERS.items():
+        resident = ids(User, User.openid, {openid})[openid]
+        order, _ = orders.create(resident, {"client_id": f"matrix-{name}", "offering_id": offerings[title],
+                                            "region_id": community, "address": "文昌路1号",
+                                            "service_date": "2026-12-03"})
+        placed[name] = order.id
+    db.session.commit()
+    return placed
+
+
+@pytest.mark.parametrize("viewer", ORDER_VIEWERS)
+def test_orders_by_id_in_lists_and_books(as_user, orders_placed, viewer):
+    caller, sees = as_user(viewer), ORDER_SEES.get(viewer, set())
+    wrong = []
+    for name, order_id in sorted(orders_placed.items()):
+        for face in ("mp", "console"):
+            got = caller.get(f"/api/{face}/orders/{order_id}").status_code
+            if got != (200 if name in sees else 404):
+                wrong.append((face, name, got))
+        books = caller.get(f"/api/console/orders/{order_id}/ledger").status_code
+        if books != (200 if name in BOOKS.get(viewer, set()) else 403 if name in sees else 404):
+            wrong.append(("ledger", name, books))
+        step = caller.post(f"/api/console/orders/{order_id}/actions/accept", json={"version": 1, "payload": {}})
+        if name not in sees and step.status_code != 404:
+            wrong.append(("accept", name, step.status_code))
+    listed = {row["id"] for row in caller.get("/api/console/orders?page_size=100").json}
+    mine = {row["id"] for row in caller.get("/api/mp/orders?page_size=100").json}
+    assert not wrong, f"{viewer}: {wrong}"
+    assert {n for n, i in orders_placed.items() if i in listed} == sees
+    assert {n for n, i in orders_placed.items() if i in mine} == {n for n in sees if ORDERS[n][0] == viewer}

@@ -141,3 +141,33 @@ def test_provider_staff_see_their_orders_only(shop, as_user):
     listed = shop.staff.get("/api/console/orders").get_json()
     assert order["id"] in [o["id"] for o in listed]
     assert STAFF  # the demo staff member holds provider_staff for the demo provider
+
+
+def test_the_resident_is_told_by_subscribe_message_when_the_provider_accepts(shop, sim_control):
+    template = "dev-template-order-update"
+    sim_control("POST", "/sim/subscribe", {"openid": "demo-resident-1", "template_id": template})
+    assert shop.resident.post("/api/mp/me/subscriptions",
+                              json={"results": {template: "accept"}}).status_code == 200
+    before = len(sim_control("GET", "/sim/messages?openid=demo-resident-1")["messages"])
+    order = shop.paid_order()    # "paid" is told too, but the one acceptance goes to it
+    sent = sim_control("GET", "/sim/messages?openid=demo-resident-1")["messages"][before:]
+    assert [(m["template_id"], m["data"]["phrase3"]["value"]) for m in sent] == [(template, "已支付")]
+    assert sent[0]["data"]["character_string1"]["value"] == row(order["id"]).out_trade_no
+    assert sent[0]["page"] == f"pages/order/detail?id={order['id']}"
+    shop.step(shop.staff, order["id"], "accept")   # no acceptance left: nothing more is sent
+    assert len(sim_control("GET", "/sim/messages?openid=demo-resident-1")["messages"]) == before + 1
+
+
+def test_a_suspended_providers_service_cannot_be_ordered_or_paid(shop):
+    order = shop.order()
+    offering = shop.offering("家政保洁")
+    db.session.execute(sa.update(Provider).where(Provider.id == offering.provider_id).values(status="suspended"))
+    db.session.commit()
+    refused = shop.resident.post("/api/mp/orders", json={
+        "client_id": "draft-suspended-01", "offering_id": offering.id, "region_id": inside("140730001").id,
+        "address": "文昌路1号", "service_date": "2026-12-01"})
+    assert refused.status_code == 404
+    # An order placed before the suspension is still the resident's to cancel, not to pay.
+    unpaid = shop.resident.post(f"/api/mp/orders/{order['id']}/payment")
+    assert (unpaid.status_code, unpaid.get_json()["error"]["code"]) == (409, "provider_suspended")
+    assert shop.step(shop.resident, order["id"], "cancel", face="mp").status_code == 200

@@ -94,7 +94,7 @@ class Ear:
         self.heard: queue.Queue = queue.Queue()
         self.log: list[tuple[str, dict]] = []
         self.client = socketio.Client(reconnection=False)
-        for name in ("case", "case_log", "refetch", "marker"):
+        for name in ("case", "case_log", "refetch", "marker", "order"):
             self.client.on(name, self._keeper(name))
         self.client.on("disconnect", lambda *a: self.heard.put(("disconnect", {})))
         self.refused = None
