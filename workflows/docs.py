@@ -10,12 +10,14 @@ from pathlib import Path
 
 from workflows.case_flow import CASE_FLOW
 from workflows.engine import STOP_ALL, Action, Clock, Field, Flow, Notify, Outcome
+from workflows.order_flow import ORDER_FLOW
 from workflows.provider_flow import PROVIDER_FLOW
 
 # Every flow the project runs, each a section of docs/flows.md: add new flows here.
 FLOWS = (
     CASE_FLOW,
     PROVIDER_FLOW,
+    ORDER_FLOW,
 )
 DOCS_PATH = Path(__file__).resolve().parent.parent / "docs" / "flows.md"
 
