@@ -4,12 +4,14 @@ notifications to the server over HTTP, on its own), is served, confirms and rate
 order is cancelled after paying and the refund comes back; the county reads both ledgers."""
 from __future__ import annotations
 
+import os
+import subprocess
 import uuid
 
 import pytest
 import requests
 
-from tests.e2e.conftest import get, login, until
+from tests.e2e.conftest import ROOT, get, login, until
 
 pytestmark = pytest.mark.e2e
 HOME = "lng=112.9932&lat=37.4237&coord_system=gcj02"   # 文昌社区第一网格
@@ -68,3 +70,15 @@ def test_find_pay_serve_rate_and_get_a_refund(running):
     attempts = requests.get(f"{running['sim']}/sim/pay/notifications", timeout=5).json()["attempts"]
     assert {a["status"] for a in attempts} == {204}
     assert [a["event_type"] for a in attempts].count("REFUND.SUCCESS") == 1
+
+
+def test_scripts_demo_services(running):
+    port, sim_port = running["ports"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SHAOBAO_", "DATABASE_URL", "FLASK_"))}
+    env.update(PORT=str(port), WECHAT_SIM_PORT=str(sim_port))
+    demo = subprocess.run([str(ROOT / "scripts/demo"), "services"], cwd=ROOT, env=env, text=True,
+                          capture_output=True, timeout=300)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "all steps succeeded" in demo.stdout
+    assert demo.stdout.count("problems: none") == 2
+    assert "confirm" in demo.stdout and "refund_success" in demo.stdout
