@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 
 from backend.extensions import db
 from backend.services import orders, payments
+from backend.services.errors import Conflict
 from backend.web import order_schemas as schemas
 from backend.web.order_routes import add_order_routes, detail
 from backend.web.schemas import ID
@@ -37,6 +38,8 @@ def pay(order_id):
     db.session.commit()   # no transaction stays open during the call to WeChat Pay
     prepay_id = checkout.prepay_id or payments.prepay(checkout)
     db.session.commit()
+    if prepay_id is None:
+        raise Conflict("this order is not waiting for payment", code="not_payable")
     return pay_client().payment_params(prepay_id)
 
 add_order_routes(blp, mine=True)

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from backend.console import finance_schemas as schemas
 from backend.extensions import db
-from backend.services import finance, reconciliation
+from backend.services import finance, reconciliation, refunds
 from backend.web.paging import page, page_rows
 from backend.web.schemas import ID
 
@@ -22,6 +22,15 @@ blp = Blueprint("console_finance", __name__, url_prefix="/api/console",
 def list_refunds(query, pagination_parameters):
     """Refunds, newest first: a provider's staff see their provider's, the county administrator the county's."""
     return page(finance.refunds(g.viewer, query.get("status")), pagination_parameters)
+
+
+@blp.route(f"/refunds/<{ID}:refund_id>/retry", methods=["POST"])
+@blp.response(201, schemas.RefundSchema)
+def retry_refund(refund_id):
+    """Ask again for a refund WeChat Pay closed (the resident is still owed it); county administrators."""
+    refund = refunds.retry(g.viewer, refund_id)
+    db.session.commit()
+    return refund
 
 
 @blp.route("/reconciliation/runs", methods=["GET"])

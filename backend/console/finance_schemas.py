@@ -24,6 +24,7 @@ class RefundSchema(ma.Schema):
     reason = ma.fields.String()
     status = ma.fields.String(metadata={"description": " | ".join(REFUND_STATES)})
     refund_id = ma.fields.String(allow_none=True, metadata={"description": "WeChat's refund number"})
+    retry_of_id = ma.fields.Integer(allow_none=True, metadata={"description": "the closed refund this asks for again"})
     created_at = ma.fields.AwareDateTime()
     settled_at = ma.fields.AwareDateTime(allow_none=True)
 

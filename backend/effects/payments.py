@@ -9,16 +9,18 @@ transaction), and the answer is applied under the order's row lock afterwards.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import current_app
 
 from backend.effects.relay import Final, Retry
 from backend.extensions import db
 from backend.models import Order, OutboxEffect, Provider, Refund, Settlement
-from backend.services import payments, refunds, settlements
+from backend.services import clock, payments, refunds, settlements
 from backend.wechat.pay import PayError, PayUnavailable, pay_client
 
 log = logging.getLogger("shaobao.pay_effects")
+REFUND_WAIT = timedelta(minutes=1)
 # WeChat Pay's answers that mean "not now": the call is retried later.
 TRY_LATER = {"SYSTEM_ERROR", "FREQUENCY_LIMITED", "NOT_ENOUGH", "SYSTEMERROR", "FREQUENCY_LIMIT_EXCEED"}
 
@@ -41,10 +43,14 @@ def settle(effect: OutboxEffect) -> None:
     if row.status != "pending":
         raise Final("skipped", f"settlement already {row.status}")
     order = db.session.get(Order, row.order_id)
+    if order.refund_pending_fen:
+        # Unfreezing the rest now would leave the refund to come out of the provider's own
+        # balance: wait for it (not a failed attempt).
+        raise Retry("a refund of the order is under way", after=clock.now() + REFUND_WAIT)
     sub_mchid, transaction_id, out_order_no, fee = _sub_mchid(order), order.transaction_id, row.out_order_no, row.fee_fen
+    description = f"订单{order.out_trade_no}分账"
     db.session.commit()
     client = pay_client()
-    description = f"订单{order.out_trade_no}分账"
     if fee:
         _call(client.add_platform_receiver, sub_mchid=sub_mchid)
         answer = _call(client.profit_share, sub_mchid=sub_mchid, transaction_id=transaction_id,
@@ -53,7 +59,7 @@ def settle(effect: OutboxEffect) -> None:
         answer = _call(client.unfreeze, sub_mchid=sub_mchid, transaction_id=transaction_id,
                        out_order_no=out_order_no, description=description)
     settlement, locked_order = settlements.locked(effect.payload["settlement_id"])
-    settlements.accepted(settlement, locked_order, answer.get("state", "PROCESSING"), answer.get("order_id"))
+    settlements.accepted(settlement, locked_order, answer)
 
 
 def close(effect: OutboxEffect) -> None:

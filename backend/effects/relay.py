@@ -155,7 +155,14 @@ def _attempt(handlers, effect: OutboxEffect, lease) -> str | None:
     return None if effect.kind in PUSHES else _settle(effect, lease, "delivered", None)
 
 
+# Money owed to someone is never given up: a refund or a settlement WeChat Pay cannot take
+# now (the sub-merchant's balance short, WeChat down for hours) is tried hourly until it goes.
+NEVER_DEAD = ("pay_refund", "pay_settle", "pay_close")
+
+
 def _retry_or_dead(effect: OutboxEffect) -> str | None:
+    if effect.kind in NEVER_DEAD:
+        return None
     return None if effect.attempts < current_app.config["OUTBOX_MAX_ATTEMPTS"] else "dead"
 
 

@@ -125,7 +125,7 @@ class PayNotice(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(16))  # transaction | refund
     event_type: Mapped[str | None] = mapped_column(sa.String(32))
     order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_order.id"), index=True)
-    outcome: Mapped[str] = mapped_column(sa.String(16))
+    outcome: Mapped[str] = mapped_column(sa.String(24))
     detail: Mapped[str | None] = mapped_column(sa.String(300))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -135,8 +135,8 @@ class Refund(db.Model):
     __table_args__ = (
         sa.CheckConstraint("amount_fen > 0", name="amount_positive"),
         sa.CheckConstraint(_in("status", REFUND_STATES), name="status"),
-        sa.Index("ix_order_refund_open", "id", postgresql_where=sa.text("status IN ('requested', 'processing')"),
-                 sqlite_where=sa.text("status IN ('requested', 'processing')")),
+        sa.Index("ix_order_refund_open", "id", postgresql_where=sa.text("status IN ('requested', 'processing', 'abnormal')"),
+                 sqlite_where=sa.text("status IN ('requested', 'processing', 'abnormal')")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -147,10 +147,12 @@ class Refund(db.Model):
     status: Mapped[str] = mapped_column(sa.String(16), default="requested")
     refund_id: Mapped[str | None] = mapped_column(sa.String(32))
     requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    # The closed refund this one asks for again (the county's retry).
+    retry_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("order_refund.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    order: Mapped[Order] = relationship(back_populates="refunds")
+    order: Mapped[Order] = relationship(back_populates="refunds", foreign_keys=[order_id])
 
 
 class Settlement(db.Model):

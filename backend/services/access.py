@@ -285,13 +285,14 @@ def case_relations(viewer: Viewer, case: Case) -> frozenset[str]:
 
 def effect_filter(viewer: Viewer):
     """A county's administrators watch the delivery of effects about their county's cases
-    (dead letters: what could not be delivered); platform administrators all of them."""
+    and orders (dead letters: what could not be delivered); platform administrators all."""
     if viewer.is_platform_admin:
         return sa.true()
     paths = viewer.paths(("county_admin",))
     if not paths:
         return sa.false()
-    return OutboxEffect.case_id.in_(sa.select(Case.id).where(under_any(Case.region_path, paths)))
+    return sa.or_(OutboxEffect.case_id.in_(sa.select(Case.id).where(under_any(Case.region_path, paths))),
+                  OutboxEffect.order_id.in_(sa.select(Order.id).where(under_any(Order.region_path, paths))))
 
 
 

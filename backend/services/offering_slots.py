@@ -8,7 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import Offering, OfferingSlot, Provider
+from backend.models import Offering, OfferingSlot, Order, Provider
 from backend.services import audit, clock
 from backend.services.errors import Conflict, Invalid, NotFound
 from backend.services.offerings import managed
@@ -100,6 +100,9 @@ def delete(viewer, offering_id: int, slot_id: int) -> None:
     db.session.refresh(slot, with_for_update=True)
     if slot.booked:
         raise Conflict("the slot has bookings", code="slot_booked")
+    if db.session.scalar(sa.select(Order.id).where(Order.slot_id == slot.id).limit(1)) is not None:
+        # Cancelled orders keep naming their slot: their timeline says when it was to be.
+        raise Conflict("orders were placed for this slot; shrink it instead", code="slot_has_orders")
     audit.record(viewer.user_id, "offering_slot.delete", slot, _snapshot(slot), None,
                  county_path(_provider_of(slot)))
     db.session.delete(slot)

@@ -91,7 +91,7 @@ def _keep_once(notice, kind: str, order_id, outcome: str, detail: str | None) ->
 
 def _keep(notice_id, kind, event_type, order_id, outcome, detail) -> None:
     db.session.add(PayNotice(notice_id=notice_id, kind=kind, event_type=event_type, order_id=order_id,
-                             outcome=outcome[:16], detail=(detail or None) and detail[:300],
+                             outcome=outcome[:24], detail=(detail or None) and detail[:300],
                              received_at=clock.now()))
     db.session.flush()
 

@@ -59,9 +59,11 @@ def checkout(viewer, order_id: int) -> Checkout:
                     openid, order.pay_expires_at, order.prepay_id)
 
 
-def prepay(checkout: Checkout) -> str:
-    """Ask WeChat Pay for the order's prepay id (call with no transaction open) and keep it.
-    WeChat gives the same id for the same order, so a racing request keeps the same value."""
+def prepay(checkout: Checkout) -> str | None:
+    """Ask WeChat Pay for the order's prepay id (call with no transaction open) and keep it;
+    None when the order stopped waiting for payment meanwhile (cancelled, closed): the new
+    WeChat order is closed again, so the phone cannot pay what was cancelled. WeChat gives
+    the same id for the same order, so a racing request keeps the same value."""
     from backend.wechat.pay import PayError, PayUnavailable, pay_client
     try:
         prepay_id = pay_client().jsapi_prepay(
@@ -72,13 +74,15 @@ def prepay(checkout: Checkout) -> str:
         raise Unavailable("WeChat Pay did not answer; try again") from None
     except PayError as exc:
         raise Conflict(f"WeChat Pay refused the order: {exc.code}", code="prepay_refused") from None
-    _record_prepay(checkout.order_id, prepay_id)
+    order = db.session.scalar(sa.select(Order).where(Order.id == checkout.order_id).with_for_update()
+                              .execution_options(populate_existing=True))
+    if order.state != "created":
+        refunds.close_at_wechat(order)
+        return None
+    if order.prepay_id is None:
+        db.session.execute(sa.update(Order).where(Order.id == order.id, Order.prepay_id.is_(None))
+                           .values(prepay_id=prepay_id).execution_options(synchronize_session=False))
     return prepay_id
-
-
-def _record_prepay(order_id: int, prepay_id: str) -> None:
-    db.session.execute(sa.update(Order).where(Order.id == order_id, Order.prepay_id.is_(None))
-                       .values(prepay_id=prepay_id).execution_options(synchronize_session=False))
 
 
 def locked_by_trade_no(out_trade_no: str) -> Order:
@@ -121,7 +125,9 @@ def _check(order: Order, trade) -> None:
         ("sp_appid", config["WECHATPAY_SP_APPID"], trade.sp_appid),
         ("sub_mchid", sub_mchid, trade.sub_mchid),
         ("total_fen", order.amount_fen, trade.total_fen),
-        ("trade_state", "SUCCESS", trade.trade_state)) if ours != theirs}
+        # REFUND: paid, and a refund was asked for since (WeChat's state after a refund).
+        ("trade_state", "SUCCESS", "SUCCESS" if trade.trade_state == "REFUND" else trade.trade_state))
+        if ours != theirs}
     if not trade.transaction_id:
         wrong["transaction_id"] = ["missing"]
     if wrong:

@@ -56,6 +56,18 @@ def _approve(viewer, provider: Provider, sub_mchid: str) -> None:
                      county_path(provider))
 
 
+def _end_staff(viewer, provider: Provider) -> None:
+    """A provider no longer certified has no staff: their grants (and with them the orders,
+    residents' addresses included) go with the certification."""
+    for grant in db.session.scalars(sa.select(Grant).where(Grant.role == "provider_staff",
+                                                           Grant.provider_id == provider.id)):
+        audit.record(viewer.user_id, "grant.delete", grant,
+                     {"user_id": grant.user_id, "role": grant.role, "provider_id": provider.id}, None,
+                     county_path(provider))
+        db.session.delete(grant)
+    db.session.flush()
+
+
 def act(viewer, provider_id: int, action: str, payload: dict, version: int | None) -> Provider:
     """Take a review step as the viewer. version is what the client last read: anything
     else is a 409, never a silent overwrite of another reviewer's decision."""
@@ -66,6 +78,8 @@ def act(viewer, provider_id: int, action: str, payload: dict, version: int | Non
     before = snapshot(provider)
     if action == "approve":
         _approve(viewer, provider, decision.payload["sub_mchid"])
+    if action == "revoke":
+        _end_staff(viewer, provider)
     provider.status = decision.to_state
     # The latest reason is shown on the application; reinstating or resubmitting clears it.
     provider.status_reason = decision.payload.get("reason")

@@ -11,11 +11,14 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Order, OutboxEffect, Refund, Settlement
-from backend.services import clock, ledger
-from backend.services.errors import Invalid, NotFound
+from backend.services import access, clock, ledger
+from backend.services.errors import Conflict, Invalid, NotFound
 
 log = logging.getLogger("shaobao.refunds")
-FINAL = ("success", "closed", "abnormal")
+# ABNORMAL is not final: the money could not reach the resident's card and the merchant
+# sees to it (WeChat's abnormal-refund API, or by hand); WeChat then reports SUCCESS or
+# CLOSED. Until then the amount stays reserved.
+FINAL = ("success", "closed")
 
 
 class RefundMismatch(Invalid):
@@ -82,8 +85,12 @@ def apply_result(result, source: str) -> str:
     if refund.status in FINAL:
         return "duplicate"
     status = result.status.lower()
-    if status == "processing":
-        refund.status, refund.refund_id = "processing", result.refund_id or refund.refund_id
+    if status in ("processing", "abnormal"):
+        if refund.status == status or (status == "processing" and refund.status == "abnormal"):
+            return "duplicate"   # a late or repeated word changes nothing
+        refund.status, refund.refund_id = status, result.refund_id or refund.refund_id
+        if status == "abnormal":
+            _noted(order, refund, status, source)
         return "pending"
     order.refund_pending_fen -= refund.amount_fen
     refund.status, refund.refund_id = status, result.refund_id
@@ -92,8 +99,31 @@ def apply_result(result, source: str) -> str:
     if status == "success":
         order.refunded_fen += refund.amount_fen
         ledger.record(order, "refund", refund.out_refund_no, refund.amount_fen)
+    _noted(order, refund, status, source)
+    return "applied"
+
+
+def _noted(order: Order, refund: Refund, status: str, source: str) -> None:
     from backend.services import orders   # orders asks this module for refunds
     orders.note(order, f"refund_{status}", {"out_refund_no": refund.out_refund_no,
                                             "refund_fen": refund.amount_fen, "source": source})
     log.info("refund %s order=%s refund=%s via=%s", status, order.id, refund.out_refund_no, source)
-    return "applied"
+
+
+def retry(viewer, refund_id: int) -> Refund:
+    """The county asks again for a refund WeChat closed (the resident is still owed it):
+    a new refund of the same amount, sent like the first."""
+    access.ensure_finance_viewer(viewer)
+    closed = db.session.get(Refund, refund_id)
+    if closed is None:
+        raise NotFound("no such refund")
+    order = access.visible_order(viewer, closed.order_id, lock=True)
+    db.session.refresh(closed)
+    if closed.status != "closed":
+        raise Conflict("only a closed refund is asked for again", code="refund_not_closed")
+    if any(r.retry_of_id == closed.id for r in order.refunds):
+        raise Conflict("this refund was already asked for again", code="refund_retried")
+    again = request(order, closed.amount_fen, closed.reason, viewer.user_id)
+    again.retry_of_id = closed.id
+    db.session.flush()
+    return again

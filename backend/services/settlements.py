@@ -1,8 +1,9 @@
 """Settlement (分账): what is left of a finished order goes to the provider, less the
 platform's fee (PLATFORM_FEE_BP of it, rounded down: a fraction of a fen stays with the
-provider). Opened in the step's transaction; the relay asks WeChat Pay after commit; the
-ledger records the shares when WeChat accepts the profit-share order (its amounts are
-fixed from then on; WeChat completes it on its side).
+provider). Opened in the step's transaction; the relay asks WeChat Pay after commit, once
+no refund of the order is under way (unfreezing the rest would leave a refund to come out
+of the provider's own balance); the ledger books the shares when WeChat reports the
+profit share FINISHED, by what each receiver got (the scheduler asks until it is).
 """
 from __future__ import annotations
 
@@ -47,28 +48,41 @@ def locked(settlement_id: int) -> tuple[Settlement, Order]:
     return settlement, order
 
 
-def accepted(settlement: Settlement, order: Order, state: str, wechat_order_id: str | None) -> None:
-    """WeChat took the profit-share order (state PROCESSING or FINISHED): book the shares."""
-    if settlement.status in ("processing", "finished"):
+def accepted(settlement: Settlement, order: Order, answer: dict) -> None:
+    """WeChat took the profit-share order: it is processing (or, rarely, already done)."""
+    if settlement.status != "pending":
         return
-    if settlement.fee_fen:
-        ledger.record(order, "platform_fee", settlement.out_order_no, settlement.fee_fen)
-    if settlement.provider_fen:
-        ledger.record(order, "profit_share", settlement.out_order_no, settlement.provider_fen)
-    settlement.status = "finished" if state == "FINISHED" else "processing"
-    settlement.wechat_order_id = wechat_order_id
-    if settlement.status == "finished":
-        settlement.finished_at = clock.now()
-    from backend.services import orders   # orders asks this module for settlements
-    orders.note(order, "settled", {"provider_fen": settlement.provider_fen, "platform_fee_fen": settlement.fee_fen})
-    log.info("settled order=%s state=%s", order.id, state)
+    settlement.status, settlement.wechat_order_id = "processing", answer.get("order_id")
+    if answer.get("state") == "FINISHED":
+        _book(settlement, order, answer)
 
 
 def finished(settlement_id: int, answer: dict) -> bool:
-    """WeChat's answer to our query of a processing profit share: FINISHED closes it."""
-    settlement = db.session.get(Settlement, settlement_id)
+    """WeChat's answer to our query of a processing profit share: once FINISHED, book what
+    each receiver got."""
+    settlement, order = locked(settlement_id)
     if settlement.status != "processing" or answer.get("state") != "FINISHED":
         return False
-    settlement.status, settlement.finished_at = "finished", clock.now()
-    log.info("settlement finished order=%s", settlement.order_id)
+    _book(settlement, order, answer)
     return True
+
+
+def _book(settlement: Settlement, order: Order, answer: dict) -> None:
+    """The ledger follows what WeChat did, receiver by receiver: a platform fee WeChat could
+    not pay (its result CLOSED) went back to the sub-merchant, so it is the provider's."""
+    fee = settlement.fee_fen if _platform_paid(answer) else 0
+    provider = settlement.provider_fen + settlement.fee_fen - fee
+    if fee:
+        ledger.record(order, "platform_fee", settlement.out_order_no, fee)
+    if provider:
+        ledger.record(order, "profit_share", settlement.out_order_no, provider)
+    settlement.status, settlement.finished_at = "finished", clock.now()
+    from backend.services import orders   # orders asks this module for settlements
+    orders.note(order, "settled", {"provider_fen": provider, "platform_fee_fen": fee})
+    log.info("settled order=%s provider_fen=%s platform_fee_fen=%s", order.id, provider, fee)
+
+
+def _platform_paid(answer: dict) -> bool:
+    platform = current_app.config["WECHATPAY_SP_MCHID"]
+    results = [r.get("result") for r in answer.get("receivers", []) if r.get("account") == platform]
+    return results == ["SUCCESS"]

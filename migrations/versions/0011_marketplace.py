@@ -274,9 +274,11 @@ def upgrade():
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('refund_id', sa.String(length=32), nullable=True),
     sa.Column('requested_by_id', sa.Integer(), nullable=True),
+    sa.Column('retry_of_id', sa.Integer(), nullable=True),
     sa.Column('created_at', TIMESTAMP, nullable=False),
     sa.Column('settled_at', TIMESTAMP, nullable=True),
     sa.CheckConstraint("status IN ('requested', 'processing', 'success', 'closed', 'abnormal')", name=op.f('ck_order_refund_status')),
+    sa.ForeignKeyConstraint(['retry_of_id'], ['order_refund.id'], name=op.f('fk_order_refund_retry_of_id_order_refund')),
     sa.CheckConstraint('amount_fen > 0', name=op.f('ck_order_refund_amount_positive')),
     sa.ForeignKeyConstraint(['order_id'], ['service_order.id'], name=op.f('fk_order_refund_order_id_service_order')),
     sa.ForeignKeyConstraint(['requested_by_id'], ['user_account.id'], name=op.f('fk_order_refund_requested_by_id_user_account')),
@@ -284,7 +286,7 @@ def upgrade():
     sa.UniqueConstraint('out_refund_no', name=op.f('uq_order_refund_out_refund_no'))
     )
     with op.batch_alter_table('order_refund', schema=None) as batch_op:
-        batch_op.create_index('ix_order_refund_open', ['id'], unique=False, postgresql_where=sa.text("status IN ('requested', 'processing')"), sqlite_where=sa.text("status IN ('requested', 'processing')"))
+        batch_op.create_index('ix_order_refund_open', ['id'], unique=False, postgresql_where=sa.text("status IN ('requested', 'processing', 'abnormal')"), sqlite_where=sa.text("status IN ('requested', 'processing', 'abnormal')"))
         batch_op.create_index(batch_op.f('ix_order_refund_order_id'), ['order_id'], unique=False)
 
     op.create_table('order_settlement',
@@ -315,7 +317,7 @@ def upgrade():
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('event_type', sa.String(length=32), nullable=True),
     sa.Column('order_id', sa.Integer(), nullable=True),
-    sa.Column('outcome', sa.String(length=16), nullable=False),
+    sa.Column('outcome', sa.String(length=24), nullable=False),
     sa.Column('detail', sa.String(length=300), nullable=True),
     sa.Column('received_at', TIMESTAMP, nullable=False),
     sa.ForeignKeyConstraint(['order_id'], ['service_order.id'], name=op.f('fk_pay_notice_order_id_service_order')),
@@ -360,7 +362,7 @@ def downgrade():
     op.drop_table('order_settlement')
     with op.batch_alter_table('order_refund', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_order_refund_order_id'))
-        batch_op.drop_index('ix_order_refund_open', postgresql_where=sa.text("status IN ('requested', 'processing')"), sqlite_where=sa.text("status IN ('requested', 'processing')"))
+        batch_op.drop_index('ix_order_refund_open', postgresql_where=sa.text("status IN ('requested', 'processing', 'abnormal')"), sqlite_where=sa.text("status IN ('requested', 'processing', 'abnormal')"))
 
     op.drop_table('order_refund')
     with op.batch_alter_table('order_log', schema=None) as batch_op:

@@ -53,7 +53,8 @@ def test_a_newcomer_logs_in_as_resident_and_hub_dispatcher_then_stops_it(running
 
 
 def test_a_second_run_on_the_same_database_changes_nothing(running, tmp_path):
-    assert "45 regions added, 16 departments added, 11 users added" in running["banner"]
+    assert ("45 regions added, 16 departments added, 13 users added, 14 grants added, 2 providers added, "
+            "3 offerings added") in running["banner"]
     process = running["process"]
     process.send_signal(signal.SIGINT)
     process.wait(20)
@@ -65,7 +66,8 @@ def test_a_second_run_on_the_same_database_changes_nothing(running, tmp_path):
     again = subprocess.run([flask, "seed", "demo"], cwd=ROOT, env=env, text=True, capture_output=True,
                            timeout=120)
     assert again.returncode == 0, again.stderr
-    assert "0 regions added, 0 departments added, 0 users added, 0 grants added" in again.stdout
+    assert ("0 regions added, 0 departments added, 0 users added, 0 grants added, 0 providers added, "
+            "0 offerings added") in again.stdout
 
 
 def test_scripts_demo_drives_a_case_through_the_loop(running):

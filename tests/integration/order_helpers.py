@@ -6,12 +6,14 @@ county act in the console."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import requests
 import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Offering, Order, OutboxEffect
+from backend.models.types import utcnow
 from backend.services import ledger
 from backend.wechat.simulator import pay_world_of
 from tests.integration.market_fixtures import TOWNSHIP_CODE, inside
@@ -22,8 +24,8 @@ COUNTY = "demo-county-admin"
 
 
 class Shop:
-    def __init__(self, client, as_user, sim):
-        self.sim = sim
+    def __init__(self, client, as_user, sim, app=None):
+        self.sim, self.app, self.offset = sim, app, timedelta()
         self.world = pay_world_of(sim.app)
         self.world.reset()
         self.world.clock.reset()   # the session's simulator: an earlier test may have moved it
@@ -92,6 +94,16 @@ class Shop:
         version = self.get(order_id)["version"]
         return who.post(f"/api/{face}/orders/{order_id}/actions/{action}",
                         json={"version": version, "payload": payload or {}})
+
+    def later(self, seconds: float) -> None:
+        """Time passes for the app and the simulator together (notifications stay fresh)."""
+        self.offset += timedelta(seconds=seconds)
+        self.app.extensions["shaobao.clock"] = lambda: utcnow() + self.offset
+        self.world.clock.advance(seconds)
+
+    def close(self) -> None:
+        if self.app is not None:
+            self.app.extensions.pop("shaobao.clock", None)
 
     def attempts(self) -> list[dict]:
         return self.world.notifier.listing()["attempts"]

@@ -29,8 +29,9 @@ OPERATIONS = st.lists(st.one_of(
     st.tuples(st.just("pay"), st.sampled_from(["notification", "query"])),
     st.tuples(st.just("pay_wrong_amount"), st.integers(1, 5)),
     st.tuples(st.just("refund"), st.integers(1, 12_000)),
-    st.tuples(st.just("refund_result"), st.integers(0, 5), st.sampled_from(["SUCCESS", "CLOSED", "PROCESSING"])),
-    st.tuples(st.just("settle")),
+    st.tuples(st.just("refund_result"), st.integers(0, 5),
+              st.sampled_from(["SUCCESS", "CLOSED", "PROCESSING", "ABNORMAL"])),
+    st.tuples(st.just("settle"), st.sampled_from(["SUCCESS", "CLOSED"])),
 ), max_size=14)
 
 
@@ -68,10 +69,12 @@ def run(operation, order_id: int, requested: list) -> None:
     elif kind == "refund_result" and requested:
         refund = requested[args[0] % len(requested)]
         refunds.apply_result(refund_result(order, refund.out_refund_no, refund.amount_fen, args[1]), "notification")
-    elif kind == "settle":
+    elif kind == "settle":   # the platform's share paid (SUCCESS) or sent back (CLOSED)
         settlement = settlements.open(order)
         if settlement is not None:
-            settlements.accepted(settlement, order, "FINISHED", "30000")
+            platform = current_app.config["WECHATPAY_SP_MCHID"]
+            settlements.accepted(settlement, order, {"state": "FINISHED", "order_id": "30000", "receivers": [
+                {"account": platform, "amount": settlement.fee_fen, "result": args[0]}]})
 
 
 def check(order_id: int) -> None:

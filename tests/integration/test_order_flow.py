@@ -8,14 +8,17 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import OfferingSlot, Provider, Settlement
+from backend.effects import relay
 from backend.scheduler import orders as order_jobs
 from tests.integration.market_fixtures import OTHER_TOWNSHIP_CODE, inside
 from tests.integration.order_helpers import STAFF, Shop, balances, dead_effects, row
 
 
 @pytest.fixture()
-def shop(client, as_user, sim):
-    return Shop(client, as_user, sim)
+def shop(client, as_user, sim, app):
+    shop = Shop(client, as_user, sim, app)
+    yield shop
+    shop.close()
 
 
 def test_find_order_pay_serve_confirm_and_settle(shop):
@@ -33,7 +36,8 @@ def test_find_order_pay_serve_confirm_and_settle(shop):
     assert done.get_json()["state"] == "confirmed"
     settlement = db.session.scalar(sa.select(Settlement).where(Settlement.order_id == order["id"]))
     assert (settlement.status, settlement.provider_fen, settlement.fee_fen) == ("processing", 9_500, 500)
-    shop.world.clock.advance(120)   # WeChat finishes a profit share within minutes
+    assert balances(order["id"]) == {"payer": -10_000, "escrow": 10_000}   # booked when WeChat is done
+    shop.later(120)   # WeChat finishes a profit share within minutes
     assert order_jobs.query_settlements() == 1
     db.session.refresh(settlement)
     assert settlement.status == "finished"
@@ -43,6 +47,16 @@ def test_find_order_pay_serve_confirm_and_settle(shop):
     timeline = [e["action"] for e in shop.get(order["id"])["timeline"]]
     assert timeline == ["create", "pay", "accept", "start", "complete", "confirm", "settled"]
     assert dead_effects() == []
+
+
+def settled_once_refunded(shop) -> None:
+    """The settlement waited for the refund; a minute on, the relay sends it, and once WeChat
+    has finished it the scheduler books the shares."""
+    assert order_jobs.query_settlements() == 0
+    shop.later(61)
+    assert relay.sweep().get("delivered") == 1
+    shop.later(61)
+    assert order_jobs.query_settlements() == 1
 
 
 def test_the_same_client_id_gives_the_first_order(shop):
@@ -87,6 +101,7 @@ def test_cancel_after_acceptance_keeps_the_fee_for_the_provider(shop):
     assert refund["amount_fen"] == 8_000     # 20% of 10,000 fen kept
     shop.settle_refund(refund["out_refund_no"])
     shop.deliver()
+    settled_once_refunded(shop)
     assert balances(order["id"]) == {"payer": -2_000, "provider": 1_900, "platform": 100}
 
 
@@ -102,6 +117,7 @@ def test_a_dispute_ruled_with_a_partial_refund(shop):
     assert ruled.get_json()["state"] == "confirmed"
     shop.settle_refund(ruled.get_json()["refunds"][0]["out_refund_no"])
     shop.deliver()
+    settled_once_refunded(shop)
     assert balances(order["id"]) == {"payer": -6_000, "provider": 5_700, "platform": 300}
 
 

@@ -17,8 +17,10 @@ from tests.integration.order_helpers import Shop, balances, row
 
 
 @pytest.fixture()
-def shop(client, as_user, sim):
-    return Shop(client, as_user, sim)
+def shop(client, as_user, sim, app):
+    shop = Shop(client, as_user, sim, app)
+    yield shop
+    shop.close()
 
 
 def notices(order_id: int | None = None) -> list[tuple[str, str]]:
