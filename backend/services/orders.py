@@ -190,6 +190,8 @@ def _decide(order: Order, user_id: int | None, relations, action: str, payload: 
             raise Invalid(refused.message, fields={k: [v] for k, v in refused.fields.items()}) from None
         if refused.code == "not_allowed":
             raise Forbidden(refused.message, code="not_allowed") from None
+        if refused.code == "unknown_action":
+            raise NotFound(refused.message, code="unknown_action") from None
         raise Conflict(refused.message, code=refused.code) from None
 
 
@@ -198,20 +200,21 @@ def apply(order: Order, decision: engine.Decision, actor_id: int | None, role: s
     before = order.state
     order.state = decision.to_state
     order.updated_at = clock.now()  # always an UPDATE, so the version moves with every step
-    details = _record_details(order, decision)
-    details.update(order_money.after_step(order, decision, actor_id))
+    _record_step(order, decision)
+    details = order_money.after_step(order, decision, actor_id)
     if decision.to_state in RELEASING and before != decision.to_state:
         _release_slot(order)
     seq = _log(order, decision.action, actor_id, role, before, decision.to_state,
                {**decision.payload, **details})
     order_effects.changed(order, decision.action, seq)
-    for note in decision.notifications:
-        order_effects.notify(order, note.audience, note.event)
+    for told in decision.notifications:
+        order_effects.notify(order, told.audience, told.event)
     log.info("order step order=%s action=%s %s->%s by=%s", order.id, decision.action, before,
              decision.to_state, actor_id or "system")
 
 
-def _record_details(order: Order, decision: engine.Decision) -> dict:
+def _record_step(order: Order, decision: engine.Decision) -> None:
+    """What a step sets on the order beside its state: the confirmation timer, the rating."""
     if decision.action == "complete":
         order.confirm_by = clock.now() + timedelta(days=current_app.config["ORDER_CONFIRM_DAYS"])
     if decision.action == "confirm":
@@ -219,7 +222,6 @@ def _record_details(order: Order, decision: engine.Decision) -> dict:
         order.rating_comment = decision.payload.get("comment")
         db.session.execute(sa.update(Provider).where(Provider.id == order.provider_id).values(
             rating_sum=Provider.rating_sum + order.rating, rating_count=Provider.rating_count + 1))
-    return {}
 
 
 def _release_slot(order: Order) -> None:
