@@ -151,3 +151,22 @@ def test_an_unpaid_order_is_closed_at_wechat_and_cannot_be_paid(shop):
     assert refused.status_code == 409
     again = shop.resident.post(f"/api/mp/orders/{order['id']}/payment")
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "not_payable"
+
+
+def test_a_refund_notification_for_an_unknown_or_different_refund_changes_nothing(shop):
+    order = shop.paid_order()
+    shop.step(shop.resident, order["id"], "cancel", face="mp")
+    out_refund_no = shop.get(order["id"])["refunds"][0]["out_refund_no"]
+    base = {"sp_mchid": "1900000001", "sub_mchid": "1900000101", "out_trade_no": row(order["id"]).out_trade_no,
+            "refund_id": "50300000000000000000000000000009", "refund_status": "SUCCESS",
+            "success_time": "2026-11-27T18:00:00+08:00"}
+    for out_no, refunded in (("SBNOSUCHREFUND0001", 10_000), (out_refund_no, 9_999)):
+        requests.post(f"{shop.sim.url}/sim/pay/notifications/custom", timeout=5, json={
+            "event_type": "REFUND.SUCCESS", "url": "http://127.0.0.1:9/api/pay/notify/refund",
+            "resource": {**base, "out_refund_no": out_no,
+                         "amount": {"total": 10_000, "refund": refunded, "payer_total": 10_000,
+                                    "payer_refund": refunded}}}).raise_for_status()
+    assert shop.deliver() == 2
+    assert statuses(shop)[-2:] == [404, 422]
+    assert [o for o, _ in notices()][-2:] == ["unknown_refund", "refund_mismatch"]
+    assert row(order["id"]).refunded_fen == 0 and balances(order["id"]) == {"payer": -10_000, "escrow": 10_000}
