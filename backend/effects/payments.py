@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from flask import current_app
 
 from backend.effects.relay import Final, Retry
 from backend.extensions import db
@@ -22,7 +21,7 @@ from backend.wechat.pay import PayError, PayUnavailable, pay_client
 log = logging.getLogger("shaobao.pay_effects")
 REFUND_WAIT = timedelta(minutes=1)
 # WeChat Pay's answers that mean "not now": the call is retried later.
-TRY_LATER = {"SYSTEM_ERROR", "FREQUENCY_LIMITED", "NOT_ENOUGH", "SYSTEMERROR", "FREQUENCY_LIMIT_EXCEED"}
+TRY_LATER = {"SYSTEM_ERROR", "FREQUENCY_LIMITED", "NOT_ENOUGH"}
 
 
 def refund(effect: OutboxEffect) -> None:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Order, Provider, Refund, Settlement
-from backend.services import clock, orders, payments, refunds, settlements
+from backend.services import clock, order_locks, orders, payments, refunds, settlements
 from backend.wechat.pay import PayError, PayUnavailable, pay_client
 
 log = logging.getLogger("shaobao.scheduler.orders")
@@ -87,8 +87,7 @@ def _settle_expiry(order_id: int, trade) -> str:
     if trade is not None:
         payments.apply_trade(trade, "query")
         return "paid"
-    order = db.session.scalar(sa.select(Order).where(Order.id == order_id).with_for_update()
-                              .execution_options(populate_existing=True))
+    order = order_locks.order(Order.id == order_id)
     if order.state == "created":    # a notification may have paid it meanwhile
         orders.system_act(order, "expire")
     return "closed"
@@ -101,8 +100,7 @@ def auto_confirm() -> dict[str, int]:
 
 
 def _confirm_one(order_id: int) -> str:
-    order = db.session.scalar(sa.select(Order).where(Order.id == order_id).with_for_update()
-                              .execution_options(populate_existing=True))
+    order = order_locks.order(Order.id == order_id)
     if order.state != "completed" or order.confirm_by > clock.now():
         return "moved_on"   # the resident confirmed or disputed meanwhile
     orders.system_act(order, "auto_confirm")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from backend.extensions import db
 from backend.models import (AuditEntry, Case, CasePhoto, CaseSupport, Department, Grant, Order,
                             OutboxEffect, Photo, PhotoOwner, Region, Summons, User)
+from backend.services import order_locks
 from backend.services.errors import Forbidden, NotFound
 from workflows.summons import OPEN as SUMMONS_ACTIVE
 
@@ -549,10 +550,10 @@ def order_filter(viewer: Viewer):
 def visible_order(viewer: Viewer, order_id: int, *, lock: bool = False) -> Order:
     """The order if the viewer may see it, else NotFound; locked for update when asked
     (what changes money holds the row until commit)."""
-    query = sa.select(Order).where(Order.id == order_id, order_filter(viewer))
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    order = db.session.scalar(query)
+        order = order_locks.order(Order.id == order_id, order_filter(viewer))
+    else:
+        order = db.session.scalar(sa.select(Order).where(Order.id == order_id, order_filter(viewer)))
     if order is None:
         raise NotFound("no such order")
     return order

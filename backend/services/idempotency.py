@@ -17,7 +17,7 @@ from backend.extensions import db
 from backend.models import IdempotencyKey
 from backend.models.types import utcnow
 from backend.services import dialect
-from backend.services.errors import Invalid
+from backend.services.errors import Conflict, Invalid
 
 
 def request_hash(body: dict) -> str:
@@ -54,3 +54,22 @@ def claim(owner: str, key: str, body: dict, status: int, response: dict) -> bool
     taken = db.session.execute(insert.on_conflict_do_nothing(
         index_elements=["owner", "key"]).returning(IdempotencyKey.id)).first()
     return taken is not None
+
+
+def won_by_another(owner: str, key: str, body: dict, what: str) -> dict:
+    """The stored answer of the request that took this key first, when this one lost the
+    race for it (PostgreSQL made it wait for the winner's commit): this one's work is
+    rolled back - the caller keeps nothing else in the request's transaction. A winner that
+    rolled back leaves no answer: the phone is told to send again."""
+    db.session.rollback()
+    stored = replay(owner, key, body)
+    if stored is None:
+        raise Conflict(f"{what} could not be completed; send it again", code="retry")
+    return stored
+
+
+def violates(exc, constraint: str, table: str, columns: tuple[str, ...]) -> bool:
+    """The IntegrityError is this unique key's (a racing twin), not another constraint's.
+    PostgreSQL names the constraint; SQLite names its columns."""
+    text = str(exc.orig)
+    return constraint in text or ", ".join(f"{table}.{c}" for c in columns) in text

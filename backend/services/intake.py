@@ -15,7 +15,7 @@ from backend.extensions import db
 from backend.models import ApiClient, Case, CaseSupport, Category, Region
 from backend.services import (attributes, case_actions, caselog, catalogue, clock, content_check,
                               deadlines, geo, idempotency, outbox, photos)
-from backend.services.errors import Conflict, Invalid, NotAuthenticated, NotFound
+from backend.services.errors import Invalid, NotAuthenticated, NotFound
 from workflows.case_flow import CASE_FLOW, LEVEL_PARTIES, LIVE
 
 log = logging.getLogger("shaobao.cases")
@@ -85,7 +85,7 @@ def submit_from_phone(viewer, user, wechat, body: dict) -> tuple[Case, bool]:
         photos.attach(case.id, attached, "report", user.id, entry)
         claimed = idempotency.claim(owner, body["client_id"], body, 201, {"case_id": case.id})
     except IntegrityError as exc:
-        if not _same_report(exc):
+        if not idempotency.violates(exc, "uq_case_file_reporter_client", "case_file", ("reporter_id", "client_id")):
             raise
         claimed = False  # the case's own (reporter, client_id) key met the racing request's
     if not claimed:
@@ -93,22 +93,9 @@ def submit_from_phone(viewer, user, wechat, body: dict) -> tuple[Case, bool]:
     return case, True
 
 
-def _same_report(exc: IntegrityError) -> bool:
-    """The failure is the case's (reporter, client_id) key, not some other constraint.
-    PostgreSQL names the constraint; SQLite names its columns."""
-    text = str(exc.orig)
-    return "uq_case_file_reporter_client" in text or "case_file.reporter_id, case_file.client_id" in text
-
-
 def _lost_race(owner: str, body: dict) -> tuple[Case, bool]:
-    """The phone's retry raced its first request, which committed first (PostgreSQL made
-    this one wait for it): drop this one's work - nothing else is in the request's
-    transaction - and give the first one's answer."""
-    db.session.rollback()
-    replayed = _replayed(owner, body)
-    if replayed is None:
-        raise Conflict("the report could not be filed; send it again", code="retry")
-    return replayed, False
+    stored = idempotency.won_by_another(owner, body["client_id"], body, "the report")
+    return db.session.get(Case, stored["case_id"]), False
 
 
 def submit_from_machine(api_key_hash: str, body: dict) -> tuple[Case, bool]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import Grant, Order, OutboxEffect, User
-from backend.services import clock
+from backend.models import Grant, Order, User
+from backend.services import outbox
 
 # The flow's events announced by the one "order update" template (订单状态提醒).
 MESSAGE_EVENTS = {"paid", "accepted", "declined", "started", "completed", "confirmed", "cancelled",
@@ -15,16 +15,15 @@ MESSAGE_EVENTS = {"paid", "accepted", "declined", "started", "completed", "confi
 
 
 def changed(order: Order, event: str, seq: int) -> None:
-    db.session.add(_effect(kind="order_push", order_id=order.id,
-                           payload={"order_id": order.id, "event": event, "seq": seq}))
+    outbox.add(kind="order_push", order_id=order.id, payload={"order_id": order.id, "event": event, "seq": seq})
 
 
 def notify(order: Order, audience: str, event: str) -> None:
     if event not in MESSAGE_EVENTS:
         return
     for user_id in _people(order, audience):
-        db.session.add(_effect(kind="order_message", order_id=order.id, recipient_id=user_id,
-                               payload={"step": "order_update", "event": event, "order_id": order.id}))
+        outbox.add(kind="order_message", order_id=order.id, recipient_id=user_id,
+                   payload={"step": "order_update", "event": event, "order_id": order.id})
 
 
 def provider_staff(provider_id: int) -> list[int]:
@@ -41,7 +40,3 @@ def _people(order: Order, audience: str) -> list[int]:
         return provider_staff(order.provider_id)
     return []   # the county reads its disputes in the console; its sockets get the push
 
-
-def _effect(**fields) -> OutboxEffect:
-    moment = clock.now()
-    return OutboxEffect(created_at=moment, next_attempt_at=moment, **fields)

@@ -57,7 +57,8 @@ def create(user_id: int, body: dict) -> tuple[Order, bool]:
         db.session.flush()
         claimed = idempotency.claim(owner, body["client_id"], body, 201, {"order_id": order.id})
     except IntegrityError as exc:
-        if not _same_order(exc):
+        if not idempotency.violates(exc, "uq_service_order_resident_client", "service_order",
+                                    ("resident_id", "client_id")):
             raise
         claimed = False  # the order's own (resident, client_id) key met the racing request's
     if not claimed:
@@ -73,21 +74,9 @@ def _replayed(owner: str, body: dict) -> Order | None:
     return db.session.get(Order, stored["order_id"]) if stored is not None else None
 
 
-def _same_order(exc: IntegrityError) -> bool:
-    """PostgreSQL names the constraint; SQLite names its columns."""
-    text = str(exc.orig)
-    return ("uq_service_order_resident_client" in text
-            or "service_order.resident_id, service_order.client_id" in text)
-
-
 def _lost_race(owner: str, body: dict) -> tuple[Order, bool]:
-    """The retry raced its first request, which committed first: drop this one's work and
-    answer with the first order (nothing else is in the request's transaction)."""
-    db.session.rollback()
-    replayed = _replayed(owner, body)
-    if replayed is None:
-        raise Conflict("the order could not be placed; send it again", code="retry")
-    return replayed, False
+    stored = idempotency.won_by_another(owner, body["client_id"], body, "the order")
+    return db.session.get(Order, stored["order_id"]), False
 
 
 def _region(region_id: int) -> Region:

@@ -24,8 +24,7 @@ RESIDENT_STEPS = {"accepted": "accepted", "dispatched": "dispatched", "result_re
 
 def case_changed(case: Case, event: str, seq: int) -> None:
     """One push for one change (one CaseLog row, numbered seq)."""
-    db.session.add(_effect(kind="push", case_id=case.id,
-                           payload={"case_id": case.id, "event": event, "seq": seq}))
+    add(kind="push", case_id=case.id, payload={"case_id": case.id, "event": event, "seq": seq})
 
 
 def cases_changed(changes: list[tuple[Case, str, int]]) -> None:
@@ -46,14 +45,17 @@ def notify(case: Case, audience: str, event: str, **extra) -> None:
     if step is None:
         return
     for user_id in _residents(case, audience):
-        db.session.add(_effect(kind="subscribe_message", case_id=case.id, recipient_id=user_id,
-                               payload={"step": step, "event": event, "case_id": case.id, **extra}))
+        add(kind="subscribe_message", case_id=case.id, recipient_id=user_id,
+            payload={"step": step, "event": event, "case_id": case.id, **extra})
 
 
-def _effect(**fields) -> OutboxEffect:
-    # Due at once, on the service's clock (the relay compares with the same clock).
+def add(**fields) -> OutboxEffect:
+    """One effect row in the caller's transaction (cases', orders', WeChat Pay calls'), due
+    at once on the service's clock (the relay compares with the same clock)."""
     moment = clock.now()
-    return OutboxEffect(created_at=moment, next_attempt_at=moment, **fields)
+    effect = OutboxEffect(created_at=moment, next_attempt_at=moment, **fields)
+    db.session.add(effect)
+    return effect
 
 
 def _residents(case: Case, audience: str) -> list[int]:

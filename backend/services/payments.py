@@ -18,7 +18,7 @@ from flask import current_app
 
 from backend.extensions import db
 from backend.models import Order, Provider, User
-from backend.services import access, clock, ledger, refunds
+from backend.services import access, clock, ledger, order_locks, refunds
 from backend.services.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 
 log = logging.getLogger("shaobao.payments")
@@ -74,8 +74,7 @@ def prepay(checkout: Checkout) -> str | None:
         raise Unavailable("WeChat Pay did not answer; try again") from None
     except PayError as exc:
         raise Conflict(f"WeChat Pay refused the order: {exc.code}", code="prepay_refused") from None
-    order = db.session.scalar(sa.select(Order).where(Order.id == checkout.order_id).with_for_update()
-                              .execution_options(populate_existing=True))
+    order = order_locks.order(Order.id == checkout.order_id)
     if order.state != "created":
         refunds.close_at_wechat(order)
         return None
@@ -86,8 +85,7 @@ def prepay(checkout: Checkout) -> str | None:
 
 
 def locked_by_trade_no(out_trade_no: str) -> Order:
-    order = db.session.scalar(sa.select(Order).where(Order.out_trade_no == out_trade_no).with_for_update()
-                              .execution_options(populate_existing=True))
+    order = order_locks.order(Order.out_trade_no == out_trade_no)
     if order is None:
         raise NotFound(f"no order {out_trade_no}", code="unknown_order")
     return order

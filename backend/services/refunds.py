@@ -10,8 +10,8 @@ import logging
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import Order, OutboxEffect, Refund, Settlement
-from backend.services import access, clock, ledger
+from backend.models import Order, Refund, Settlement
+from backend.services import access, clock, ledger, order_locks, outbox
 from backend.services.errors import Conflict, Invalid, NotFound
 
 log = logging.getLogger("shaobao.refunds")
@@ -39,7 +39,7 @@ def request(order: Order, amount_fen: int, reason: str, actor_id: int | None) ->
     order.refunds.append(refund)
     order.refund_pending_fen += amount_fen
     db.session.flush()
-    _effect("pay_refund", order, {"refund_id": refund.id})
+    outbox.add(kind="pay_refund", order_id=order.id, payload={"refund_id": refund.id})
     log.info("refund requested order=%s refund=%s amount_fen=%s", order.id, refund.out_refund_no, amount_fen)
     return refund
 
@@ -54,13 +54,7 @@ def refundable(order: Order) -> int:
 
 def close_at_wechat(order: Order) -> None:
     """Close an unpaid order at WeChat Pay after commit (the relay retries until it can)."""
-    _effect("pay_close", order, {"order_id": order.id})
-
-
-def _effect(kind: str, order: Order, payload: dict) -> None:
-    moment = clock.now()
-    db.session.add(OutboxEffect(kind=kind, order_id=order.id, payload=payload, created_at=moment,
-                                next_attempt_at=moment))
+    outbox.add(kind="pay_close", order_id=order.id, payload={"order_id": order.id})
 
 
 def locked(out_refund_no: str) -> tuple[Refund, Order]:
@@ -69,8 +63,7 @@ def locked(out_refund_no: str) -> tuple[Refund, Order]:
     order_id = db.session.scalar(sa.select(Refund.order_id).where(Refund.out_refund_no == out_refund_no))
     if order_id is None:
         raise NotFound(f"no refund {out_refund_no}", code="unknown_refund")
-    order = db.session.scalar(sa.select(Order).where(Order.id == order_id).with_for_update()
-                              .execution_options(populate_existing=True))
+    order = order_locks.order(Order.id == order_id)
     refund = db.session.scalar(sa.select(Refund).where(Refund.out_refund_no == out_refund_no)
                                .execution_options(populate_existing=True))
     return refund, order

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from backend.extensions import db
-from backend.models import Order, OutboxEffect, Settlement
-from backend.services import clock, ledger, refunds
+from backend.models import Order, Settlement
+from backend.services import clock, ledger, order_locks, outbox, refunds
 
 log = logging.getLogger("shaobao.settlements")
 
@@ -33,17 +33,14 @@ def open(order: Order) -> Settlement | None:   # noqa: A001 - a settlement is op
                             status="pending", created_at=clock.now())
     db.session.add(settlement)
     db.session.flush()
-    moment = clock.now()
-    db.session.add(OutboxEffect(kind="pay_settle", order_id=order.id, payload={"settlement_id": settlement.id},
-                                created_at=moment, next_attempt_at=moment))
+    outbox.add(kind="pay_settle", order_id=order.id, payload={"settlement_id": settlement.id})
     log.info("settlement opened order=%s provider_fen=%s fee_fen=%s", order.id, settlement.provider_fen, fee)
     return settlement
 
 
 def locked(settlement_id: int) -> tuple[Settlement, Order]:
     settlement = db.session.get(Settlement, settlement_id)
-    order = db.session.scalar(sa.select(Order).where(Order.id == settlement.order_id).with_for_update()
-                              .execution_options(populate_existing=True))
+    order = order_locks.order(Order.id == settlement.order_id)
     db.session.refresh(settlement)
     return settlement, order
 
