@@ -137,23 +137,23 @@ def register_effects(app: Flask) -> None:
 
 def register_api(app: Flask) -> None:
     from backend.console import BLUEPRINTS as CONSOLE
-    from backend.web.api import API_SETTINGS, Api
-    from backend.web.auth import authenticate_request
+    from backend.api.openapi import API_SETTINGS, Api
+    from backend.api.auth import authenticate_request
     from miniprogram_api import BLUEPRINTS as MINIPROGRAM
 
     for key, value in API_SETTINGS.items():
         app.config.setdefault(key, value)
     api = Api(app)
     app.before_request(authenticate_request)
-    from backend.web import pay_callbacks
-    for blueprint in MINIPROGRAM + CONSOLE + (pay_callbacks.blp,):
+    from backend.interop import wechat_pay
+    for blueprint in MINIPROGRAM + CONSOLE + (wechat_pay.blp,):
         api.register_blueprint(blueprint)
 
 
 def register_sockets(app: Flask) -> None:
-    """Socket.IO on /socket.io/ (backend.web.sockets), in the configured async mode."""
-    from backend.effects.sockets import bind
-    from backend.web import sockets
+    """Socket.IO on /socket.io/ (backend.realtime.handlers), in the configured async mode."""
+    from backend.realtime.push import bind
+    from backend.realtime import handlers as sockets
 
     if app.config["SOCKETIO_ASYNC_MODE"] == "gevent":
         from gevent import monkey

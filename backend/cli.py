@@ -17,8 +17,8 @@ def seed():
 @with_appcontext
 def seed_demo():
     """Load the demo county (regions, departments, users); loading twice changes nothing."""
-    from backend.services import demo
-    counts = demo.load()
+    from backend.demo import seed
+    counts = seed.load()
     db.session.commit()
     click.echo("demo county loaded: " + ", ".join(f"{v} {k} added" for k, v in counts.items()))
 
@@ -27,9 +27,9 @@ def seed_demo():
 @with_appcontext
 def seed_catalogue():
     """Load the category catalogue and the working calendar from config/ (idempotent)."""
-    from backend.services import catalogue
-    counts = catalogue.load_catalogue()
-    counts["calendar days"] = catalogue.load_calendar()
+    from backend.services.catalogue import categories
+    counts = categories.load_catalogue()
+    counts["calendar days"] = categories.load_calendar()
     db.session.commit()
     click.echo("catalogue loaded: " + ", ".join(f"{v} {k} added" for k, v in counts.items()))
 
@@ -43,7 +43,7 @@ def cases():
 @with_appcontext
 def recheck_content():
     """Run WeChat content security again on cases it could not check at intake."""
-    from backend.services import content_check
+    from backend.services.cases import content_check
     counts = content_check.recheck(current_app.extensions["shaobao.wechat"])
     db.session.commit()
     click.echo("rechecked: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
@@ -76,8 +76,8 @@ def scheduler_tick():
 @with_appcontext
 def seed_demo_users():
     """List the demo users: openid, role and where they hold it."""
-    from backend.services import demo
-    for openid, name, grants in demo.users():
+    from backend.demo import seed
+    for openid, name, grants in seed.users():
         click.echo(f"  {openid:<26} {name:<4}  {grants}")
 
 
@@ -117,7 +117,7 @@ def sockets():
 @with_appcontext
 def sockets_push(case_id, event):
     """Tell the sockets that may see a case that it moved (as the relay and scheduler do)."""
-    from backend.effects.sockets import PushUnavailable, push_case
+    from backend.realtime.push import PushUnavailable, push_case
     if not current_app.config["REDIS_URL"]:
         raise click.ClickException("REDIS_URL is not set: another process cannot reach the server's sockets")
     try:
@@ -137,7 +137,7 @@ def orders():
 def orders_tick():
     """Run the order jobs once: close unpaid orders (after a final query), confirm the
     completed ones left alone, ask about refunds not yet reported (as the scheduler does)."""
-    from backend.scheduler import orders as order_jobs
+    from backend.scheduler import order_jobs
     click.echo(f"orders: {order_jobs.run()}")
 
 
@@ -154,7 +154,7 @@ def pay_reconcile(bill_date):
     """Reconcile a day against WeChat Pay's trade bill: a new run; exit 1 unless it matched."""
     from datetime import timedelta
 
-    from backend.services import reconciliation
+    from backend.services.finance import reconciliation
     day = bill_date.date() if bill_date else reconciliation.today() - timedelta(days=1)
     run = reconciliation.run(day)
     db.session.commit()

@@ -5,8 +5,8 @@ from flask import g
 from flask_smorest import Blueprint
 
 from backend.extensions import db
-from backend.services import auth
-from backend.web.auth import public, wechat
+from backend.services.people import auth
+from backend.api.auth import public, wechat
 from miniprogram_api.schemas import CodeSchema, LoginResultSchema
 
 blp = Blueprint("mp_auth", __name__, url_prefix="/api/mp/auth", description="Mini-program login")

@@ -5,12 +5,13 @@ from flask import g
 from flask_smorest import Blueprint
 
 from backend.extensions import db
-from backend.services import case_views, intake
-from backend.web import case_schemas as schemas
-from backend.web.auth import wechat
-from backend.web.case_routes import add_case_routes
-from backend.web.paging import page
-from backend.web.schemas import ID
+from backend.services.cases import views
+from backend.services.cases import intake
+from backend.api import case_schemas as schemas
+from backend.api.auth import wechat
+from backend.api.case_routes import add_case_routes
+from backend.api.paging import page
+from backend.api.schemas import ID
 
 blp = Blueprint("mp_cases", __name__, url_prefix="/api/mp/cases",
                 description="Report, follow and handle cases from the mini-program")
@@ -44,7 +45,7 @@ def support(body, case_id):
     """我也遇到: follow a similar open case near where you are (idempotent)."""
     intake.support(g.user.id, case_id, body["lng"], body["lat"], body["coord_system"])
     db.session.commit()
-    return case_views.detail(g.viewer, case_id)
+    return views.detail(g.viewer, case_id)
 
 
 @blp.route("", methods=["GET"])
@@ -53,8 +54,8 @@ def support(body, case_id):
 @blp.paginate()
 def list_cases(query, pagination_parameters):
     """Cases you may see: yours (scope=mine), followed (supported), your grid's, your department's."""
-    rows = page(case_views.search(g.viewer, query), pagination_parameters)
-    return case_views.summaries(g.viewer, rows)
+    rows = page(views.search(g.viewer, query), pagination_parameters)
+    return views.summaries(g.viewer, rows)
 
 
 add_case_routes(blp, "")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from backend.services import regions
+from backend.services.geo import regions
 from miniprogram_api.schemas import LocatedSchema, LocateQuerySchema
 
 blp = Blueprint("mp_locate", __name__, url_prefix="/api/mp/locate", description="Where a point lies")

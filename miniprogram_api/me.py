@@ -5,9 +5,10 @@ from flask import g
 from flask_smorest import Blueprint
 
 from backend.extensions import db
-from backend.services import auth, subscriptions
-from backend.web.auth import wechat
-from backend.web.schemas import UserSchema
+from backend.services.people import auth
+from backend.services.people import subscriptions
+from backend.api.auth import wechat
+from backend.api.schemas import UserSchema
 from miniprogram_api.schemas import (CodeSchema, PhoneBoundSchema, SubscribeResultSchema,
                                      SubscriptionsSchema)
 

@@ -6,11 +6,12 @@ from flask import g
 from flask_smorest import Blueprint
 
 from backend.extensions import db
-from backend.services import orders, payments
+from backend.services.orders import actions
+from backend.services.orders import payments
 from backend.services.errors import Conflict
-from backend.web import order_schemas as schemas
-from backend.web.order_routes import add_order_routes, detail
-from backend.web.schemas import ID
+from backend.api import order_schemas as schemas
+from backend.api.order_routes import add_order_routes, detail
+from backend.api.schemas import ID
 from backend.wechat.pay import pay_client
 
 blp = Blueprint("mp_orders", __name__, url_prefix="/api/mp/orders",
@@ -24,7 +25,7 @@ blp = Blueprint("mp_orders", __name__, url_prefix="/api/mp/orders",
                   description="a retry with a client_id already used: the first order")
 def create(body):
     """Order a service where you live; pay within ORDER_PAY_MINUTES (POST .../payment)."""
-    order, created = orders.create(g.user.id, body)
+    order, created = actions.create(g.user.id, body)
     db.session.commit()
     return detail(g.viewer, order.id), 201 if created else 200
 

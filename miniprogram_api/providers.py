@@ -5,10 +5,11 @@ from flask import g
 from flask_smorest import Blueprint
 
 from backend.extensions import db
-from backend.services import provider_actions, providers
-from backend.web import provider_schemas as schemas
-from backend.web.paging import page
-from backend.web.schemas import ID
+from backend.services.providers import actions
+from backend.services.providers import applications
+from backend.api import provider_schemas as schemas
+from backend.api.paging import page
+from backend.api.schemas import ID
 
 blp = Blueprint("mp_providers", __name__, url_prefix="/api/mp/providers",
                 description="Apply to provide social services; follow and resubmit applications")
@@ -21,9 +22,9 @@ blp = Blueprint("mp_providers", __name__, url_prefix="/api/mp/providers",
                   description="a retry with a client_id already used: the first application")
 def apply(body):
     """Apply (licence photos uploaded first); the same client_id again returns the first application."""
-    provider, created = providers.apply(g.viewer, body)
+    provider, created = applications.apply(g.viewer, body)
     db.session.commit()
-    return providers.get(g.viewer, provider.id), 201 if created else 200
+    return applications.get(g.viewer, provider.id), 201 if created else 200
 
 
 @blp.route("", methods=["GET"])
@@ -31,14 +32,14 @@ def apply(body):
 @blp.paginate()
 def my_applications(pagination_parameters):
     """Your applications, newest first, with the county's reason when it asked for more."""
-    return page(providers.search(g.viewer, mine=True), pagination_parameters)
+    return page(applications.search(g.viewer, mine=True), pagination_parameters)
 
 
 @blp.route(f"/<{ID}:provider_id>", methods=["GET"])
 @blp.response(200, schemas.ProviderDetailSchema)
 def get_application(provider_id):
     """One of your applications (or your provider), with its timeline."""
-    return providers.get(g.viewer, provider_id)
+    return applications.get(g.viewer, provider_id)
 
 
 @blp.route(f"/<{ID}:provider_id>", methods=["PATCH"])
@@ -46,9 +47,9 @@ def get_application(provider_id):
 @blp.response(200, schemas.ProviderDetailSchema)
 def edit_application(body, provider_id):
     """Edit your application while it is under review or more is requested."""
-    providers.update(g.viewer, provider_id, body, body.get("version"))
+    applications.update(g.viewer, provider_id, body, body.get("version"))
     db.session.commit()
-    return providers.get(g.viewer, provider_id)
+    return applications.get(g.viewer, provider_id)
 
 
 @blp.route(f"/<{ID}:provider_id>/resubmit", methods=["POST"])
@@ -56,6 +57,6 @@ def edit_application(body, provider_id):
 @blp.response(200, schemas.ProviderDetailSchema)
 def resubmit(body, provider_id):
     """Send the edited application back for review (payload: optional note)."""
-    provider_actions.act(g.viewer, provider_id, "resubmit", body["payload"], body["version"])
+    actions.act(g.viewer, provider_id, "resubmit", body["payload"], body["version"])
     db.session.commit()
-    return providers.get(g.viewer, provider_id)
+    return applications.get(g.viewer, provider_id)

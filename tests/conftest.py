@@ -99,7 +99,8 @@ def app(database_url, sim, suite_pay_keys, tmp_path_factory):
 
     from backend.app import create_app
     from backend.extensions import db
-    from backend.services import catalogue, demo
+    from backend.services.catalogue import categories
+    from backend.demo import seed
 
     app = create_app({
         "SHAOBAO_ENV": "test", "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
@@ -112,9 +113,9 @@ def app(database_url, sim, suite_pay_keys, tmp_path_factory):
     })
     with app.app_context():
         upgrade()
-        catalogue.load_catalogue()
-        catalogue.load_calendar()
-        demo.load()
+        categories.load_catalogue()
+        categories.load_calendar()
+        seed.load()
         db.session.commit()
         db.session.remove()
     yield app

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from backend.console import schemas
 from backend.services import audit
-from backend.web.paging import page
+from backend.api.paging import page
 
 blp = Blueprint("console_audit", __name__, url_prefix="/api/console/audit",
                 description="Who changed what, when, before and after")

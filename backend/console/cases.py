@@ -7,13 +7,15 @@ from flask_smorest import Blueprint
 
 from backend.console import schemas as console_schemas
 from backend.extensions import db
-from backend.services import api_clients, case_views, intake
+from backend.services.people import api_clients
+from backend.services.cases import views
+from backend.services.cases import intake
 from backend.services.errors import NotAuthenticated
-from backend.web import case_schemas as schemas
-from backend.web.auth import public
-from backend.web.case_routes import add_case_routes
-from backend.web.paging import page
-from backend.web.schemas import ID
+from backend.api import case_schemas as schemas
+from backend.api.auth import public
+from backend.api.case_routes import add_case_routes
+from backend.api.paging import page
+from backend.api.schemas import ID
 
 blp = Blueprint("console_cases", __name__, url_prefix="/api/console",
                 description="Inboxes, search and handling of cases; machine intake")
@@ -26,8 +28,8 @@ blp = Blueprint("console_cases", __name__, url_prefix="/api/console",
 def inbox(query, pagination_parameters):
     """Inboxes (queue=awaiting_me|due_soon|overdue) and search by state, category, grid,
     department and text, within what you may see."""
-    rows = page(case_views.search(g.viewer, query), pagination_parameters)
-    return case_views.summaries(g.viewer, rows)
+    rows = page(views.search(g.viewer, query), pagination_parameters)
+    return views.summaries(g.viewer, rows)
 
 
 add_case_routes(blp, "/cases")

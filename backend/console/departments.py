@@ -7,8 +7,9 @@ from flask_smorest import Blueprint
 from backend.console import schemas
 from backend.extensions import db
 from backend.models import Department
-from backend.services import access, departments
-from backend.web.schemas import ID
+from backend.services import access
+from backend.services.people import departments
+from backend.api.schemas import ID
 
 blp = Blueprint("console_departments", __name__, url_prefix="/api/console/departments",
                 description="County departments (职能部门) and their stationed teams")

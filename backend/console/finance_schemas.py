@@ -5,7 +5,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend.models.orders import ACCOUNTS, MOVEMENTS, REFUND_STATES
-from backend.services.reconciliation import KINDS, STATUSES
+from backend.services.finance.reconciliation import KINDS, STATUSES
 
 FEN = {"description": "integer fen (1 yuan = 100 fen)"}
 

@@ -6,10 +6,11 @@ from flask import g
 from flask_smorest import Blueprint
 
 from backend.extensions import db
-from backend.services import offering_slots, offerings
-from backend.web import provider_schemas as schemas
-from backend.web.paging import page
-from backend.web.schemas import ID
+from backend.services.providers import slots
+from backend.services.providers import offerings
+from backend.api import provider_schemas as schemas
+from backend.api.paging import page
+from backend.api.schemas import ID
 
 blp = Blueprint("console_offerings", __name__, url_prefix="/api/console",
                 description="Providers' offerings and their time slots")
@@ -76,7 +77,7 @@ def unlist_offering(body, offering_id):
 @blp.response(201, schemas.SlotSchema(many=True))
 def add_slots(body, offering_id):
     """Open time slots with a capacity each."""
-    rows = offering_slots.add(g.viewer, offering_id, body["slots"])
+    rows = slots.add(g.viewer, offering_id, body["slots"])
     db.session.commit()
     return rows
 
@@ -86,7 +87,7 @@ def add_slots(body, offering_id):
 @blp.response(200, schemas.SlotSchema)
 def update_slot(body, offering_id, slot_id):
     """Change a slot's capacity (never below what is booked)."""
-    slot = offering_slots.set_capacity(g.viewer, offering_id, slot_id, body["capacity"])
+    slot = slots.set_capacity(g.viewer, offering_id, slot_id, body["capacity"])
     db.session.commit()
     return slot
 
@@ -95,5 +96,5 @@ def update_slot(body, offering_id, slot_id):
 @blp.response(204)
 def delete_slot(offering_id, slot_id):
     """Remove a slot nobody booked."""
-    offering_slots.delete(g.viewer, offering_id, slot_id)
+    slots.delete(g.viewer, offering_id, slot_id)
     db.session.commit()

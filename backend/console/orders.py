@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from backend.web.order_routes import add_order_routes
+from backend.api.order_routes import add_order_routes
 
 blp = Blueprint("console_orders", __name__, url_prefix="/api/console/orders",
                 description="Serve orders (providers) and referee them (the county)")

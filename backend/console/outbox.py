@@ -6,9 +6,9 @@ from flask_smorest import Blueprint
 
 from backend.console import schemas
 from backend.extensions import db
-from backend.services import effects_admin
-from backend.web.paging import page
-from backend.web.schemas import ID
+from backend.effects import admin
+from backend.api.paging import page
+from backend.api.schemas import ID
 
 blp = Blueprint("console_outbox", __name__, url_prefix="/api/console/outbox",
                 description="Notifications and pushes: what was delivered, what is dead")
@@ -20,13 +20,13 @@ blp = Blueprint("console_outbox", __name__, url_prefix="/api/console/outbox",
 @blp.paginate()
 def list_effects(query, pagination_parameters):
     """Effects about the viewer's county's cases, newest first; outcome=dead for dead letters."""
-    return page(effects_admin.listing(g.viewer, query.get("outcome")), pagination_parameters)
+    return page(admin.listing(g.viewer, query.get("outcome")), pagination_parameters)
 
 
 @blp.route(f"/<{ID}:effect_id>/retry", methods=["POST"])
 @blp.response(200, schemas.EffectSchema)
 def retry_effect(effect_id):
     """Send a dead letter again (after its cause was fixed)."""
-    effect = effects_admin.retry(g.viewer, effect_id)
+    effect = admin.retry(g.viewer, effect_id)
     db.session.commit()
     return effect

@@ -7,16 +7,17 @@ from flask_smorest import Blueprint
 from backend.console import schemas
 from backend.extensions import db
 from backend.models import Grant
-from backend.services import access, people
-from backend.web.paging import page
-from backend.web.schemas import ID, GrantSchema, UserSchema
+from backend.services import access
+from backend.services.people import users
+from backend.api.paging import page
+from backend.api.schemas import ID, GrantSchema, UserSchema
 
 blp = Blueprint("console_people", __name__, url_prefix="/api/console",
                 description="People and their grants (a role in a scope)")
 
 
 def _page_of_people(query, pagination_parameters):
-    return people.people(g.viewer, page(query, pagination_parameters))
+    return users.people(g.viewer, page(query, pagination_parameters))
 
 
 @blp.route("/users", methods=["GET"])
@@ -25,7 +26,7 @@ def _page_of_people(query, pagination_parameters):
 @blp.paginate()
 def list_users(query, pagination_parameters):
     """People the user may see, by name or role."""
-    return _page_of_people(people.search_users(g.viewer, None, query.get("name"), query.get("role")),
+    return _page_of_people(users.search_users(g.viewer, None, query.get("name"), query.get("role")),
                            pagination_parameters)
 
 
@@ -35,7 +36,7 @@ def list_users(query, pagination_parameters):
 @blp.paginate()
 def search_users(body, pagination_parameters):
     """Find people by full phone number (in the body, so it stays out of access logs)."""
-    return _page_of_people(people.search_users(g.viewer, body.get("phone"), body.get("name"),
+    return _page_of_people(users.search_users(g.viewer, body.get("phone"), body.get("name"),
                                                body.get("role")), pagination_parameters)
 
 
@@ -44,7 +45,7 @@ def search_users(body, pagination_parameters):
 @blp.response(201, UserSchema)
 def create_user(body):
     """Provision a staff member by phone with a first grant."""
-    person = people.create_user(g.viewer, body)
+    person = users.create_user(g.viewer, body)
     db.session.commit()
     return person
 
@@ -53,7 +54,7 @@ def create_user(body):
 @blp.response(200, UserSchema)
 def get_user(user_id):
     """One person, with the grants the viewer may see."""
-    return people.get_user(g.viewer, user_id)
+    return users.get_user(g.viewer, user_id)
 
 
 @blp.route(f"/users/<{ID}:user_id>", methods=["PATCH"])
@@ -61,7 +62,7 @@ def get_user(user_id):
 @blp.response(200, UserSchema)
 def update_user(body, user_id):
     """Change a name or phone, or disable an account (its tokens are revoked)."""
-    person = people.update_user(g.viewer, user_id, body)
+    person = users.update_user(g.viewer, user_id, body)
     db.session.commit()
     return person
 
@@ -71,7 +72,7 @@ def update_user(body, user_id):
 @blp.response(201, GrantSchema)
 def create_grant(body, user_id):
     """Give a person a role in a scope."""
-    row = people.grant(g.viewer, user_id, body)
+    row = users.grant(g.viewer, user_id, body)
     db.session.commit()
     return row
 
@@ -87,5 +88,5 @@ def get_grant(grant_id):
 @blp.response(204)
 def delete_grant(grant_id):
     """Take a role away; it stops working at once."""
-    people.revoke_grant(g.viewer, grant_id)
+    users.revoke_grant(g.viewer, grant_id)
     db.session.commit()

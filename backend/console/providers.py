@@ -6,10 +6,12 @@ from flask import g
 from flask_smorest import Blueprint
 
 from backend.extensions import db
-from backend.services import provider_actions, provider_staff, providers
-from backend.web import provider_schemas as schemas
-from backend.web.paging import page
-from backend.web.schemas import ID
+from backend.services.providers import actions
+from backend.services.providers import staff
+from backend.services.providers import applications
+from backend.api import provider_schemas as schemas
+from backend.api.paging import page
+from backend.api.schemas import ID
 
 blp = Blueprint("console_providers", __name__, url_prefix="/api/console/providers",
                 description="Provider onboarding (认证服务主体): review, timeline, staff")
@@ -21,7 +23,7 @@ blp = Blueprint("console_providers", __name__, url_prefix="/api/console/provider
 @blp.paginate()
 def list_providers(query, pagination_parameters):
     """Applications and providers you may see, newest first (filter by status, name or code)."""
-    return page(providers.search(g.viewer, query.get("status"), query.get("q")), pagination_parameters)
+    return page(applications.search(g.viewer, query.get("status"), query.get("q")), pagination_parameters)
 
 
 @blp.route("", methods=["POST"])
@@ -29,16 +31,16 @@ def list_providers(query, pagination_parameters):
 @blp.response(201, schemas.ProviderDetailSchema)
 def apply(body):
     """Apply to become a provider (licence photos uploaded first)."""
-    provider, created = providers.apply(g.viewer, body)
+    provider, created = applications.apply(g.viewer, body)
     db.session.commit()
-    return providers.get(g.viewer, provider.id), 201 if created else 200
+    return applications.get(g.viewer, provider.id), 201 if created else 200
 
 
 @blp.route(f"/<{ID}:provider_id>", methods=["GET"])
 @blp.response(200, schemas.ProviderDetailSchema)
 def get_provider(provider_id):
     """One provider: areas, documents, timeline, and the review steps you may take now."""
-    return providers.get(g.viewer, provider_id)
+    return applications.get(g.viewer, provider_id)
 
 
 @blp.route(f"/<{ID}:provider_id>", methods=["PATCH"])
@@ -46,9 +48,9 @@ def get_provider(provider_id):
 @blp.response(200, schemas.ProviderDetailSchema)
 def update_provider(body, provider_id):
     """Edit an application (its applicant) or a certified provider's contact and areas (its staff)."""
-    providers.update(g.viewer, provider_id, body, body.get("version"))
+    applications.update(g.viewer, provider_id, body, body.get("version"))
     db.session.commit()
-    return providers.get(g.viewer, provider_id)
+    return applications.get(g.viewer, provider_id)
 
 
 @blp.route(f"/<{ID}:provider_id>/actions/<string:action>", methods=["POST"])
@@ -56,16 +58,16 @@ def update_provider(body, provider_id):
 @blp.response(200, schemas.ProviderDetailSchema)
 def take_action(body, provider_id, action):
     """A review step (request_more, approve, reject, suspend, reinstate, revoke); 409 if stale."""
-    provider_actions.act(g.viewer, provider_id, action, body["payload"], body["version"])
+    actions.act(g.viewer, provider_id, action, body["payload"], body["version"])
     db.session.commit()
-    return providers.get(g.viewer, provider_id)
+    return applications.get(g.viewer, provider_id)
 
 
 @blp.route(f"/<{ID}:provider_id>/staff", methods=["GET"])
 @blp.response(200, schemas.StaffSchema(many=True))
 def list_staff(provider_id):
     """The provider's staff (its own staff and the county administrator see them)."""
-    return provider_staff.listing(g.viewer, provider_id)
+    return staff.listing(g.viewer, provider_id)
 
 
 @blp.route(f"/<{ID}:provider_id>/staff", methods=["POST"])
@@ -73,7 +75,7 @@ def list_staff(provider_id):
 @blp.response(201, schemas.StaffSchema)
 def add_staff(body, provider_id):
     """Add a staff member by phone; a new number is provisioned and claimed by binding it."""
-    member = provider_staff.add(g.viewer, provider_id, body["name"], body["phone"])
+    member = staff.add(g.viewer, provider_id, body["name"], body["phone"])
     db.session.commit()
     return member
 
@@ -82,5 +84,5 @@ def add_staff(body, provider_id):
 @blp.response(204)
 def remove_staff(provider_id, grant_id):
     """Take a staff member's role away; it stops working at once."""
-    provider_staff.remove(g.viewer, provider_id, grant_id)
+    staff.remove(g.viewer, provider_id, grant_id)
     db.session.commit()

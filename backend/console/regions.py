@@ -6,8 +6,9 @@ from flask_smorest import Blueprint
 
 from backend.console import schemas
 from backend.extensions import db
-from backend.services import grid_import, regions
-from backend.web.schemas import ID
+from backend.services.geo import grid_import
+from backend.services.geo import regions
+from backend.api.schemas import ID
 
 blp = Blueprint("console_regions", __name__, url_prefix="/api/console/regions",
                 description="The administrative tree: county, townships, communities, grids")

@@ -7,7 +7,7 @@ from marshmallow import validate
 from backend.models.outbox import OUTCOMES
 from backend.models.people import ROLES
 from backend.models.regions import LEVELS
-from backend.web.schemas import Id, RegionRefSchema
+from backend.api.schemas import Id, RegionRefSchema
 
 NAME = validate.Length(min=1, max=64)
 

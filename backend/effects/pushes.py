@@ -4,15 +4,15 @@ as they are when it goes out; Socket.IO delivers at most once and a client that 
 resyncs by seq, so a push that cannot go out is retried briefly, then given up as dead."""
 from __future__ import annotations
 
-from backend.effects import sockets
+from backend.realtime import push
 from backend.effects.relay import Final, Retry
 from backend.models import OutboxEffect
 
 
 def deliver(effect: OutboxEffect) -> None:
     try:
-        sockets.push_case(effect.payload["case_id"], effect.payload["event"])
-    except sockets.PushUnavailable as exc:   # the message queue (Redis) is away
+        push.push_case(effect.payload["case_id"], effect.payload["event"])
+    except push.PushUnavailable as exc:   # the message queue (Redis) is away
         raise Retry(str(exc)) from None
     except LookupError as exc:
         raise Final("skipped", str(exc)) from None

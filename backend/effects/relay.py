@@ -47,10 +47,12 @@ class Final(Exception):
 
 def _handlers() -> dict[str, Callable[[OutboxEffect], None]]:
     # Imported here: the handlers import Retry and Final from this module.
-    from backend.effects import orders, payments, pushes, subscribe_messages
+    from backend.effects import pushes, subscribe_messages
+    from backend.effects import order_notices
+    from backend.effects import wechat_pay
     return {"push": pushes.deliver, "subscribe_message": subscribe_messages.deliver,
-            "order_push": orders.push, "order_message": orders.message,
-            "pay_refund": payments.refund, "pay_settle": payments.settle, "pay_close": payments.close}
+            "order_push": order_notices.push, "order_message": order_notices.message,
+            "pay_refund": wechat_pay.refund, "pay_settle": wechat_pay.settle, "pay_close": wechat_pay.close}
 
 
 CLAIM_MAX = 100

@@ -17,7 +17,9 @@ from flask import current_app
 from backend.effects.relay import Final, Retry
 from backend.extensions import db
 from backend.models import Case, OutboxEffect, User
-from backend.services import catalogue, clock, subscriptions
+from backend.services import clock
+from backend.services.catalogue import categories
+from backend.services.people import subscriptions
 from backend.wechat.miniprogram import WeChatError, WeChatUnavailable
 
 log = logging.getLogger("shaobao.subscribe_messages")
@@ -76,6 +78,6 @@ def message_data(case: Case, step: str, moment: datetime) -> dict:
     """The template's fields: case number, category, what happened, when it happened."""
     moment = moment.astimezone(ZONE)
     return {"character_string1": {"value": f"C{case.id}"},
-            "thing2": {"value": catalogue.reference(case.category_id)["name"][:20]},
+            "thing2": {"value": categories.reference(case.category_id)["name"][:20]},
             "phrase3": {"value": STEP_PHRASES[step]},
             "time4": {"value": moment.strftime("%Y-%m-%d %H:%M")}}

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from backend.extensions import db
 from backend.scheduler.claims import Claimed
-from backend.services import case_actions
+from backend.services.cases import actions
 from backend.services.errors import DomainError
 
 log = logging.getLogger("shaobao.scheduler")
@@ -25,7 +25,7 @@ ESCALATION_REASON = "社区办理超期，系统自动上报街镇"
 def _system(case_id: int, action: str, payload: dict) -> bool:
     try:
         with db.session.begin_nested():
-            case_actions.act(None, case_id, action, payload, None)
+            actions.act(None, case_id, action, payload, None)
     except DomainError as refusal:
         log.warning("scheduler %s refused case=%s code=%s: %s", action, case_id, refusal.code,
                     refusal.message)

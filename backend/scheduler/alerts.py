@@ -29,7 +29,9 @@ from backend.extensions import db
 from backend.models import Case, Deadline
 from backend.models.types import one_of
 from backend.scheduler.claims import Claimed
-from backend.services import catalogue, caselog, outbox
+from backend.services import outbox
+from backend.services.catalogue import categories
+from backend.services.cases import log as caselog
 
 log = logging.getLogger("shaobao.scheduler")
 HOLDER = {"community": "community", "hub": "hub", "county": "county", "department": "department",
@@ -75,13 +77,13 @@ def warn(rows: Claimed, moment: datetime) -> int:
 
 
 def breach(rows: Claimed, moment: datetime) -> int:
-    calendar = catalogue.work_calendar()
+    calendar = categories.work_calendar()
     told = []
     for row, case in rows:
         row.breached_at = moment
         row.warned_at = row.warned_at or moment  # the red alert settles the yellow one
         if row.kind in ESCALATING:
-            limit = catalogue.limits_for(case.category_id, case.urgency)[row.kind]
+            limit = categories.limits_for(case.category_id, case.urgency)[row.kind]
             row.escalate_at = calendar.due(row.due_at, limit)
         holder, head = HOLDER.get(row.party, row.party), HEAD.get(row.party, SUPERVISOR)
         told.append((case, "overdue", {**_about(row), "holder": holder, "supervised_by": head},

@@ -19,7 +19,9 @@ from flask import current_app
 from backend.effects import relay
 from backend.extensions import db
 from backend.scheduler import actions, alerts, claims, heartbeat
-from backend.services import clock, content_check, reconciliation
+from backend.services import clock
+from backend.services.cases import content_check
+from backend.services.finance import reconciliation
 
 log = logging.getLogger("shaobao.scheduler")
 

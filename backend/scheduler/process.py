@@ -26,7 +26,7 @@ from flask import Flask
 
 from backend.extensions import db
 from backend.scheduler import heartbeat, jobs
-from backend.scheduler import orders as order_jobs
+from backend.scheduler import order_jobs
 from backend.scheduler.lease import LeaseLost, for_database
 from backend.services import clock
 

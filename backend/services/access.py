@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 from backend.extensions import db
 from backend.models import (AuditEntry, Case, CasePhoto, CaseSupport, Department, Grant, Order,
                             OutboxEffect, Photo, PhotoOwner, Region, Summons, User)
-from backend.services import order_locks
+from backend.services.orders import locks
 from backend.services.errors import Forbidden, NotFound
 from workflows.summons import OPEN as SUMMONS_ACTIVE
 
@@ -551,7 +551,7 @@ def visible_order(viewer: Viewer, order_id: int, *, lock: bool = False) -> Order
     """The order if the viewer may see it, else NotFound; locked for update when asked
     (what changes money holds the row until commit)."""
     if lock:
-        order = order_locks.order(Order.id == order_id, order_filter(viewer))
+        order = locks.order(Order.id == order_id, order_filter(viewer))
     else:
         order = db.session.scalar(sa.select(Order).where(Order.id == order_id, order_filter(viewer)))
     if order is None:

@@ -22,13 +22,13 @@ def bare(async_mode: str):
     def trigger(sid, data):
         sio.emit("bench", data, to="bench")
 
-    from backend.effects.sockets import WithoutCompression  # the same websocket terms as ours
+    from backend.realtime.push import WithoutCompression
     return WithoutCompression(socketio.WSGIApp(sio))
 
 
 def ours():
     from backend.app import create_app
-    from backend.effects.sockets import push_case
+    from backend.realtime.push import push_case
 
     app = create_app()
     case_id = int(os.environ["BENCH_CASE_ID"])

@@ -107,13 +107,14 @@ def prepare(cases: int) -> None:
     from flask_migrate import upgrade
 
     from backend.models import Category, Region
-    from backend.services import catalogue, demo
+    from backend.services.catalogue import categories
+    from backend.demo import seed
     upgrade()
     logging.getLogger().setLevel(logging.WARNING)  # alembic's logging config turned INFO on
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    catalogue.load_catalogue()
-    catalogue.load_calendar()
-    demo.load()
+    categories.load_catalogue()
+    categories.load_calendar()
+    seed.load()
     db.session.commit()
     category = db.session.scalar(sa.select(Category.id).where(Category.code == "T06-02"))
     grid = db.session.scalar(sa.select(Region).where(Region.code == "140730001001001"))

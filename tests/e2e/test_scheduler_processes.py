@@ -45,16 +45,17 @@ def world(tmp_path_factory):
     it for the test's own reads and writes (as one more process would)."""
     from flask_migrate import upgrade
 
-    from backend.services import catalogue, demo
+    from backend.services.catalogue import categories
+    from backend.demo import seed
     tmp = tmp_path_factory.mktemp("scheduler")
     url = fresh_database(tmp)
     app = create_app({"SHAOBAO_ENV": "test", "TESTING": True, "SQLALCHEMY_DATABASE_URI": _sqlalchemy(url),
                       "VAR_DIR": str(tmp / "var"), "REDIS_URL": None})
     with app.app_context():
         upgrade()
-        catalogue.load_catalogue()
-        catalogue.load_calendar()
-        demo.load()
+        categories.load_catalogue()
+        categories.load_calendar()
+        seed.load()
         db.session.commit()
         db.session.remove()
     # Reads of its own, outside the app: the app's SQLite transactions take the write lock

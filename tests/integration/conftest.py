@@ -12,7 +12,9 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import User
-from backend.services import auth, cache, content_check
+from backend.services import cache
+from backend.services.people import auth
+from backend.services.cases import content_check
 
 
 @pytest.fixture()

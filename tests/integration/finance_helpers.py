@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Grant, Offering, Order, Provider, Refund, Region, Settlement, User
-from backend.services import ledger
+from backend.services.finance import ledger
 
 _serial = itertools.count(1)
 COUNTY = "140730"

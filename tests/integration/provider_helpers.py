@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from backend.extensions import db
 from backend.models import Offering, Provider, Region
 from backend.models.types import utcnow
-from backend.services.credit_code import check_char
+from backend.services.providers.credit_code import check_char
 from tests.integration.case_helpers import upload
 
 _serial = itertools.count(1)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Department, Grant, Offering, OfferingArea, Provider, ProviderArea, Region, User
-from backend.services.credit_code import check_char
+from backend.services.providers.credit_code import check_char
 
 COUNTY, T1, T2 = "140730", "140730001", "140730100"
 C1, C1B = "140730001001", "140730001002"
@@ -261,13 +261,13 @@ BOOKS = {"demo-resident-2": {"r1@助老站"}, "demo-provider-staff-1": {"r2@颐�
 
 @pytest.fixture()
 def orders_placed(marketplace):
-    from backend.services import orders
+    from backend.services.orders import actions
     _, offerings = marketplace
     community = ids(Region, Region.code, {C1})[C1]
     placed = {}
     for name, (openid, title) in ORDERS.items():
         resident = ids(User, User.openid, {openid})[openid]
-        order, _ = orders.create(resident, {"client_id": f"matrix-{name}", "offering_id": offerings[title],
+        order, _ = actions.create(resident, {"client_id": f"matrix-{name}", "offering_id": offerings[title],
                                             "region_id": community, "address": "文昌路1号",
                                             "service_date": "2026-12-03"})
         placed[name] = order.id

@@ -179,7 +179,7 @@ def test_a_removed_grant_takes_effect_at_once(as_user):
 
 
 def test_a_first_login_that_lost_the_race_finds_the_winner(ctx):
-    from backend.services.auth import _find_or_create
+    from backend.services.people.auth import _find_or_create
     winner = User(openid="o-race")
     db.session.add(winner)
     db.session.commit()
@@ -199,11 +199,11 @@ def test_a_first_login_that_lost_the_race_finds_the_winner(ctx):
 
 
 def test_a_unique_key_race_at_the_database_is_409_not_500(as_user, monkeypatch):
-    from backend.services import people
+    from backend.services.people import users
     admin = as_user("demo-county-admin")
     gw = user_by_openid("demo-grid-worker-1")
     # Blind the service's own duplicate check, as a concurrent request would be.
-    monkeypatch.setattr(people, "_already_held", lambda *args: False)
+    monkeypatch.setattr(users, "_already_held", lambda *args: False)
     response = admin.post(f"/api/console/users/{gw.id}/grants",
                           json={"role": "grid_worker", "region_id": gw.grants[0].region_id})
     assert response.status_code == 409

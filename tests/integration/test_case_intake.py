@@ -108,7 +108,7 @@ def test_wechat_down_takes_the_case_and_checks_later(app, resident, sim_control)
     sim_control("POST", "/sim/faults", {"path": "/wxa/msg_sec_check", "mode": "busy", "count": 1})
     case = report(resident)
     assert case["content_check"] == "pending"
-    from backend.services import content_check
+    from backend.services.cases import content_check
     assert content_check.recheck(app.extensions["shaobao.wechat"]) == {"passed": 1, "review": 0, "pending": 0}
     db.session.commit()
     assert db.session.get(Case, case["id"]).content_check == "passed"

@@ -19,7 +19,11 @@ from hypothesis import strategies as st
 
 from backend.extensions import db
 from backend.models import LedgerEntry, Order
-from backend.services import ledger, orders, payments, refunds, settlements
+from backend.services.finance import ledger
+from backend.services.orders import actions
+from backend.services.orders import payments
+from backend.services.orders import refunds
+from backend.services.orders import settlements
 from backend.services.errors import DomainError
 from backend.wechat.pay import RefundResult, Trade
 from tests.integration import market_fixtures as market
@@ -98,7 +102,7 @@ def order_maker(ctx):
     offering = market.offering(market.provider(resident.id))
 
     def make() -> int:
-        order, _ = orders.create(resident.id, market.order_body(offering, quantity=2))
+        order, _ = actions.create(resident.id, market.order_body(offering, quantity=2))
         return order.id
     return make
 
@@ -150,7 +154,7 @@ def test_a_refund_over_what_was_paid_is_refused(order_maker):
 def test_a_payment_after_closing_is_credited_and_refunded(order_maker):
     order_id = order_maker()
     order = locked(order_id)
-    orders.system_act(order, "expire")
+    actions.system_act(order, "expire")
     assert payments.apply_trade(trade(locked(order_id)), "notification") == "late"
     order = db.session.get(Order, order_id)
     assert order.state == "closed" and order.refund_pending_fen == order.paid_fen == order.amount_fen

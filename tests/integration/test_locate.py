@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.services import coords
+from backend.services.geo import coords
 
 URL = "/api/mp/locate?lng={}&lat={}&coord_system={}"
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from backend.extensions import db
 from backend.models import OfferingSlot, Provider, Settlement
 from backend.effects import relay
-from backend.scheduler import orders as order_jobs
+from backend.scheduler import order_jobs
 from tests.integration.market_fixtures import OTHER_TOWNSHIP_CODE, inside
 from tests.integration.order_helpers import STAFF, Shop, balances, dead_effects, row
 

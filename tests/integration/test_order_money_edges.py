@@ -10,8 +10,10 @@ import sqlalchemy as sa
 from backend.effects import relay
 from backend.extensions import db
 from backend.models import Grant, OfferingSlot, Order, Provider, Settlement, User
-from backend.scheduler import orders as order_jobs
-from backend.services import access, payments, settlements
+from backend.scheduler import order_jobs
+from backend.services import access
+from backend.services.orders import payments
+from backend.services.orders import settlements
 from tests.integration.order_helpers import STAFF, Shop, balances, row
 from tests.integration.test_pay_notifications import overdue
 

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Order, PayNotice
-from backend.scheduler import orders as order_jobs
-from backend.services import clock, ledger
+from backend.scheduler import order_jobs
+from backend.services import clock
+from backend.services.finance import ledger
 from tests.integration.order_helpers import Shop, balances, row
 
 

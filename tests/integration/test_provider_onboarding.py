@@ -101,7 +101,7 @@ def test_what_the_order_service_asks(ctx):
     import pytest
 
     from backend.models import Offering, Provider, Region
-    from backend.services import offerings
+    from backend.services.providers import offerings
     from backend.services.errors import Invalid, NotFound
     from tests.integration.provider_helpers import DEMO_PROVIDER_CODE, offering_id
 

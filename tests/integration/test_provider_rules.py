@@ -169,5 +169,5 @@ def test_staff_by_phone(as_user):
 
 
 def test_new_code_helper_makes_valid_codes():
-    from backend.services.credit_code import is_valid
+    from backend.services.providers.credit_code import is_valid
     assert is_valid(new_code())

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from backend.extensions import db
 from backend.models import ReconciliationRun
 from backend.scheduler import jobs
-from backend.services import reconciliation
+from backend.services.finance import reconciliation
 from backend.wechat.pay_bill import CHINA
 from tests.integration import finance_helpers as fin
 from tests.integration.pay_fixtures import (at, pay, pay_keys, pay_sim, place_and_pay,  # noqa: F401

@@ -42,15 +42,16 @@ def fresh_app(tmp_path):
 def test_running_clocks_get_their_warning_and_the_revision_goes_down_and_up(fresh_app):
     from flask_migrate import downgrade, upgrade
 
-    from backend.services import catalogue, demo
+    from backend.services.catalogue import categories
+    from backend.demo import seed
     started, due = datetime(2026, 3, 2, 2, 0, tzinfo=UTC), datetime(2026, 3, 3, 9, 30, tzinfo=UTC)
     with fresh_app.app_context():
         # The demo data is loaded by today's models, so at today's revision; then back to
         # 0008, the revision before the scheduler, where the case below begins its life.
         upgrade()
-        catalogue.load_calendar()
-        demo.load()
-        catalogue.load_catalogue()
+        categories.load_calendar()
+        seed.load()
+        categories.load_catalogue()
         db.session.commit()
         downgrade(revision="0008")
         category = db.session.scalar(sa.select(Category.id).where(Category.code == "T06-02"))
@@ -74,7 +75,7 @@ def test_running_clocks_get_their_warning_and_the_revision_goes_down_and_up(fres
         upgrade(revision="0009")
         assert db.session.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0009"
         warn = [w for (w,) in db.session.execute(sa.text("SELECT warn_at FROM deadline ORDER BY id"))]
-        expected = catalogue.work_calendar().warn_at(started, due, 0.8, Limit(1, "work_days").unit)
+        expected = categories.work_calendar().warn_at(started, due, 0.8, Limit(1, "work_days").unit)
         running = warn[0] if isinstance(warn[0], datetime) else datetime.fromisoformat(warn[0])
         assert running.replace(tzinfo=UTC) == expected and warn[1] is None   # stopped clocks: none
         db.session.commit()

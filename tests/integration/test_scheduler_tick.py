@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from backend.scheduler import alerts, jobs
-from backend.services import catalogue
+from backend.services.catalogue import categories
 from tests.integration.case_helpers import act, department_id, report, upload, user_id
 from tests.integration.scheduler_helpers import frozen  # noqa: F401 (a fixture)
 from tests.integration.scheduler_helpers import (archive, beijing, case_row, clocks, entries, log_actions,
@@ -85,7 +85,7 @@ def test_a_clock_found_overdue_gets_the_red_alert_only(people, frozen):
 def test_a_parked_clock_never_fires_and_resumes_with_its_warning_shifted(people, frozen):
     case_id = in_progress(people)
     handling = the_clock(case_id, "handling")
-    lead_time = catalogue.work_calendar().remaining(handling.warn_at, handling.due_at, handling.unit)
+    lead_time = categories.work_calendar().remaining(handling.warn_at, handling.due_at, handling.unit)
     act(people.hub, case_id, "park", reason="等待上级批复")
     frozen.advance(days=60)
     assert tick() == NOTHING and archive() == {"archived": 0}
@@ -95,7 +95,7 @@ def test_a_parked_clock_never_fires_and_resumes_with_its_warning_shifted(people,
     frozen.set("2026-05-11 10:00")                    # a Monday: resume, then the clock runs again
     act(people.hub, case_id, "resume")
     resumed = the_clock(case_id, "handling")
-    calendar = catalogue.work_calendar()
+    calendar = categories.work_calendar()
     assert calendar.remaining(resumed.warn_at, resumed.due_at, resumed.unit) == lead_time
     assert resumed.warn_at > frozen.moment
     frozen.set(resumed.warn_at)

@@ -5,7 +5,7 @@ import copy
 
 import pytest
 
-from backend.services.attributes import DEFAULT_MAX_LENGTH, AttributeErrors, check_definitions, validate
+from backend.services.catalogue.attributes import DEFAULT_MAX_LENGTH, AttributeErrors, check_definitions, validate
 
 QUANTITY = {"key": "quantity", "label": "垃圾量", "type": "singlevaluelist", "required": True,
             "options": [{"key": "small", "label": "少量"}, {"key": "moderate", "label": "较多"},

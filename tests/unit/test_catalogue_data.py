@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.services.attributes import AttributeErrors, check_definitions, validate
+from backend.services.catalogue.attributes import AttributeErrors, check_definitions, validate
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = json.loads((ROOT / "config/catalogue.json").read_text(encoding="utf-8"))

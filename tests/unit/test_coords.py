@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from backend.services import coords
+from backend.services.geo import coords
 
 
 def metres(a, b):

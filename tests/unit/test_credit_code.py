@@ -5,8 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backend.services.credit_code import (CHARSET, KINDS, PROVINCES, CreditCodeError, check_char,
-                                          is_valid, normalise)
+from backend.services.providers.credit_code import CHARSET, KINDS, PROVINCES, CreditCodeError, check_char, is_valid, normalise
 
 KNOWN = ("91350100M000100Y43", "91110000600037341L", "52140730MA0LQ3C4D5")
 

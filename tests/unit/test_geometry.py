@@ -1,7 +1,7 @@
 """Polygon validation for imported regions."""
 import pytest
 
-from backend.services import geometry
+from backend.services.geo import geometry
 
 SQUARE = [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]
 

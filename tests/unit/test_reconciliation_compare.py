@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from backend.services.reconciliation import Ours, compare, day_window
+from backend.services.finance.reconciliation import Ours, compare, day_window
 from backend.wechat.pay_bill import BillRow
 
 AT = datetime(2026, 9, 21, 4, 0, tzinfo=UTC)

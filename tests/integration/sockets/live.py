@@ -49,12 +49,13 @@ def prepare(app) -> None:
     from flask_migrate import upgrade
 
     from backend.extensions import db
-    from backend.services import catalogue, demo
+    from backend.services.catalogue import categories
+    from backend.demo import seed
     with app.app_context():
         upgrade()
-        catalogue.load_catalogue()
-        catalogue.load_calendar()
-        demo.load()
+        categories.load_catalogue()
+        categories.load_calendar()
+        seed.load()
         db.session.commit()
         db.session.remove()
 
@@ -169,7 +170,7 @@ class Live:
         return ear.connect(token, **kwargs)
 
     def push(self, case_id: int, event: str = "case_changed", **extra) -> None:
-        from backend.effects.sockets import push_case
+        from backend.realtime.push import push_case
         with self.app.app_context():
             push_case(case_id, event, extra or None)
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from backend.extensions import db
 from backend.models import AuthToken
 from backend.models.types import utcnow
-from backend.services.auth import hash_token
+from backend.services.people.auth import hash_token
 from tests.integration.sockets.live import Refused
 
 

@@ -1,0 +1,40 @@
+"""The flask-smorest Api: OpenAPI 3 at /api/openapi.json, errors in the one shape."""
+from __future__ import annotations
+
+from flask_smorest import Api as SmorestApi
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from backend.services.errors import DomainError
+from backend.api import errors
+
+API_SETTINGS = {
+    "API_TITLE": "Shaobao (哨报)",
+    "API_VERSION": "0.1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "API_SPEC_OPTIONS": {
+        "security": [{"bearerAuth": []}],
+        "components": {"securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer",
+                           "description": "token from POST /api/mp/auth/login"},
+            "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key",
+                       "description": "a sensor's or external system's key (console api-clients)"}}},
+    },
+}
+
+
+class Api(SmorestApi):
+    ERROR_SCHEMA = errors.ErrorSchema
+
+    def handle_http_exception(self, error):
+        return errors.handle_http_exception(error)
+
+    def _register_error_handlers(self):
+        super()._register_error_handlers()
+        self._app.register_error_handler(DomainError, errors.handle_domain_error)
+        self._app.register_error_handler(IntegrityError, errors.handle_integrity_error)
+        self._app.register_error_handler(StaleDataError, errors.handle_stale)
+        self._app.register_error_handler(Exception, errors.handle_unexpected)
+

@@ -1,1 +1,0 @@
-"""What every face shares: the API object and its one error shape, bearer authentication."""
