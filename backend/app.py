@@ -16,8 +16,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_config(app, overrides)
     register_logging(app)
     register_database(app)
-    register_clock(app)
-    register_wechat(app)
+    register_runtime(app)
     register_effects(app)
     register_api(app)
     register_sockets(app)
@@ -109,25 +108,43 @@ def _begin_immediate(connection) -> None:
             time.sleep(0.005)
 
 
-def register_clock(app: Flask) -> None:
-    """A test-only clock file (SHAOBAO_CLOCK_FILE) moves this process's time; tests may
-    still put their own clock in app.extensions afterwards."""
+def register_runtime(app: Flask) -> None:
+    """Build the clock and the WeChat clients once, here, and hand them to the services
+    (backend.services.runtime). A test-only clock file (SHAOBAO_CLOCK_FILE) moves this
+    process's time; tests may still swap the runtime's clock afterwards."""
+    from backend.services import runtime
+    from backend.services.clock import OffsetFileClock
+
+    held = runtime.Runtime(settings=app.config, wechat=_miniprogram_client(app.config))
     if app.config.get("CLOCK_FILE"):
-        from backend.services.clock import OffsetFileClock
-        app.extensions["shaobao.clock"] = OffsetFileClock(app.config["CLOCK_FILE"])
+        held.clock = OffsetFileClock(app.config["CLOCK_FILE"])
+    _pay_client(held)
+    runtime.install(app, held)
 
 
-def register_wechat(app: Flask) -> None:
+def _miniprogram_client(config):
     from backend.wechat.miniprogram import MiniProgramClient
 
     storage = None
-    if app.config["REDIS_URL"]:
+    if config["REDIS_URL"]:
         import redis
         from wechatpy.session.redisstorage import RedisStorage
-        storage = RedisStorage(redis.Redis.from_url(app.config["REDIS_URL"]), prefix="shaobao:wechat")
-    app.extensions["shaobao.wechat"] = MiniProgramClient(
-        app.config["WECHAT_APPID"], app.config["WECHAT_SECRET"], app.config["WECHAT_API_BASE"],
-        timeout=app.config["WECHAT_TIMEOUT_SECONDS"], session_storage=storage)
+        storage = RedisStorage(redis.Redis.from_url(config["REDIS_URL"]), prefix="shaobao:wechat")
+    return MiniProgramClient(config["WECHAT_APPID"], config["WECHAT_SECRET"], config["WECHAT_API_BASE"],
+                             timeout=config["WECHAT_TIMEOUT_SECONDS"], session_storage=storage)
+
+
+def _pay_client(held) -> None:
+    """WeChat Pay's client, on the runtime's clock (a test's or the end-to-end offset
+    clock judges notification freshness and stamps payment params). Off or keyless, the
+    reason is kept: the money paths answer it as PayUnavailable, the rest of the app runs."""
+    from backend.wechat.pay import PayClient, PayUnavailable
+    from backend.wechat.pay_settings import client_options
+
+    try:
+        held.pay = PayClient(**client_options(held.settings), clock=lambda: held.clock().timestamp())
+    except PayUnavailable as exc:
+        held.pay_unavailable = str(exc)
 
 
 def register_effects(app: Flask) -> None:

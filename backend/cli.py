@@ -6,6 +6,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from backend.extensions import db
+from backend.services import runtime
 
 
 @click.group("seed")
@@ -44,7 +45,7 @@ def cases():
 def recheck_content():
     """Run WeChat content security again on cases it could not check at intake."""
     from backend.services.cases import content_check
-    counts = content_check.recheck(current_app.extensions["shaobao.wechat"])
+    counts = content_check.recheck(runtime.wechat())
     db.session.commit()
     click.echo("rechecked: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
@@ -102,8 +103,8 @@ def outbox_sweep():
 def wechat_sim(host, port):
     """Run the loopback WeChat simulator (for dev, demo and tests)."""
     from backend.wechat.simulator import serve
-    serve(host=host, port=port, appid=current_app.config["WECHAT_APPID"],
-          secret=current_app.config["WECHAT_SECRET"])
+    serve(host=host, port=port, appid=runtime.setting("WECHAT_APPID"),
+          secret=runtime.setting("WECHAT_SECRET"))
 
 
 @click.group("sockets")
@@ -118,7 +119,7 @@ def sockets():
 def sockets_push(case_id, event):
     """Tell the sockets that may see a case that it moved (as the relay and scheduler do)."""
     from backend.realtime.push import PushUnavailable, push_case
-    if not current_app.config["REDIS_URL"]:
+    if not runtime.setting("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: another process cannot reach the server's sockets")
     try:
         push_case(case_id, event)

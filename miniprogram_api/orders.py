@@ -12,7 +12,8 @@ from backend.services.errors import Conflict
 from backend.api import order_schemas as schemas
 from backend.api.order_routes import add_order_routes, detail
 from backend.api.schemas import ID
-from backend.wechat.pay import pay_client
+from backend.services import runtime
+
 
 blp = Blueprint("mp_orders", __name__, url_prefix="/api/mp/orders",
                 description="Order, pay for and follow social services")
@@ -41,6 +42,6 @@ def pay(order_id):
     db.session.commit()
     if prepay_id is None:
         raise Conflict("this order is not waiting for payment", code="not_payable")
-    return pay_client().payment_params(prepay_id)
+    return runtime.pay().payment_params(prepay_id)
 
 add_order_routes(blp, mine=True)

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
+from backend.services import runtime
 from backend.wechat.pay_keys import ensure_dev_keys
 from backend.wechat.simulator import PaySimConfig, QuietRequestHandler, create_simulator_app
 
@@ -121,4 +122,4 @@ def app(database_url, sim, suite_pay_keys, tmp_path_factory):
     yield app
     with app.app_context():
         db.engine.dispose()
-    app.extensions["shaobao.wechat"].close()
+    runtime.of(app).wechat.close()

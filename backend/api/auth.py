@@ -6,6 +6,7 @@ from flask import current_app, g, request
 
 from backend.services.people import auth
 from backend.services.errors import NotAuthenticated
+from backend.services import runtime
 
 PROTECTED_PREFIXES = ("/api/mp/", "/api/console/")
 
@@ -37,4 +38,4 @@ def authenticate_request():
 
 def wechat():
     """The mini-program client create_app built (pointed at WeChat or the simulator)."""
-    return current_app.extensions["shaobao.wechat"]
+    return runtime.wechat()

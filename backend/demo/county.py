@@ -2,8 +2,6 @@
 idempotently by their codes, so a second load adds nothing."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import sqlalchemy as sa
 

@@ -16,6 +16,7 @@ from sqlalchemy import event
 
 from backend.extensions import Session, db
 from backend.models import OutboxEffect
+from backend.services import runtime
 
 log = logging.getLogger("shaobao.relay")
 _PENDING, _COMMITTED = "outbox.pending", "outbox.committed"
@@ -54,7 +55,7 @@ def committed_effects() -> list[int]:
 def dispatch_committed() -> None:
     """Hand what this session committed to the relay, the way the configuration says."""
     ids = committed_effects()
-    mode = current_app.config["OUTBOX_DELIVERY"]
+    mode = runtime.setting("OUTBOX_DELIVERY")
     if not ids or mode == "off":
         return
     if mode == "inline":

@@ -16,12 +16,12 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.extensions import db
 from backend.models import OutboxEffect
 from backend.services import clock
+from backend.services import runtime
 
 log = logging.getLogger("shaobao.relay")
 BACK_OFF_FIRST_SECONDS = 5.0
@@ -79,7 +79,7 @@ def _run(ids: list[int] | None, limit: int) -> dict[str, int]:
     handlers, pushed, unavailable = _handlers(), [], set()
     effects, lease = _claim(ids, limit)
     # An attempt must end inside the lease: after it, another relay may take the effect.
-    last_start = lease - timedelta(seconds=current_app.config["WECHAT_TIMEOUT_SECONDS"] + 1)
+    last_start = lease - timedelta(seconds=runtime.setting("WECHAT_TIMEOUT_SECONDS") + 1)
     # Pushes first: they take milliseconds, a slow WeChat takes seconds per message.
     for effect in sorted(effects, key=lambda e: (e.kind not in PUSHES, e.id)):
         if effect.kind in unavailable or clock.now() > last_start:
@@ -131,7 +131,7 @@ def _claim(ids: list[int] | None, limit: int) -> tuple[list[OutboxEffect], objec
     """Take up to limit due effects (these ids, or any) until the lease returned, committed.
     The lease is also the claim's mark: whoever settles must still find it in the row."""
     now = clock.now()
-    lease = now + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    lease = now + timedelta(seconds=runtime.setting("OUTBOX_LEASE_SECONDS"))
     params = {"now": now, "limit": limit, "lease": lease}
     if ids is not None:
         params["ids"] = ids
@@ -165,7 +165,7 @@ NEVER_DEAD = ("pay_refund", "pay_settle", "pay_close")
 def _retry_or_dead(effect: OutboxEffect) -> str | None:
     if effect.kind in NEVER_DEAD:
         return None
-    return None if effect.attempts < current_app.config["OUTBOX_MAX_ATTEMPTS"] else "dead"
+    return None if effect.attempts < runtime.setting("OUTBOX_MAX_ATTEMPTS") else "dead"
 
 
 def _settle(effect: OutboxEffect, lease, outcome: str | None, error: str | None, *,

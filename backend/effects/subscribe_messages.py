@@ -12,7 +12,6 @@ import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 
 from backend.effects.relay import Final, Retry
 from backend.extensions import db
@@ -21,6 +20,7 @@ from backend.services import clock
 from backend.services.catalogue import categories
 from backend.services.people import subscriptions
 from backend.wechat.miniprogram import WeChatError, WeChatUnavailable
+from backend.services import runtime
 
 log = logging.getLogger("shaobao.subscribe_messages")
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -40,7 +40,7 @@ def deliver(effect: OutboxEffect) -> None:
 def send(effect: OutboxEffect, step: str, data, page: str) -> None:
     """Send the step's template to the effect's recipient if they accepted one; data() gives
     the template's fields (asked only when the message will be sent)."""
-    template_id = current_app.config["WECHAT_TEMPLATES"].get(step)
+    template_id = runtime.setting("WECHAT_TEMPLATES").get(step)
     if not template_id:
         raise Final("skipped", f"no template configured for step {step}")
     user = db.session.get(User, effect.recipient_id)
@@ -49,7 +49,7 @@ def send(effect: OutboxEffect, step: str, data, page: str) -> None:
     if not subscriptions.available(user.id, template_id):
         raise Final("skipped", "no subscription left for this template")
     try:
-        current_app.extensions["shaobao.wechat"].send_subscribe_message(user.openid, template_id, data(),
+        runtime.wechat().send_subscribe_message(user.openid, template_id, data(),
                                                                         page=page)
     except WeChatUnavailable as exc:
         raise Retry(str(exc)) from None

@@ -19,7 +19,8 @@ from backend.services import clock
 from backend.services.orders import payments
 from backend.services.orders import refunds
 from backend.services.orders import settlements
-from backend.wechat.pay import PayError, PayUnavailable, pay_client
+from backend.wechat.pay import PayError, PayUnavailable
+from backend.services import runtime
 
 log = logging.getLogger("shaobao.pay_effects")
 REFUND_WAIT = timedelta(minutes=1)
@@ -36,7 +37,7 @@ def refund(effect: OutboxEffect) -> None:
                 sub_mchid=_sub_mchid(order), refund_fen=row.amount_fen, total_fen=order.paid_fen,
                 reason=row.reason)
     db.session.commit()
-    result = _call(pay_client().refund, **call)
+    result = _call(runtime.pay().refund, **call)
     refunds.apply_result(result, "refund_call")
 
 
@@ -52,7 +53,7 @@ def settle(effect: OutboxEffect) -> None:
     sub_mchid, transaction_id, out_order_no, fee = _sub_mchid(order), order.transaction_id, row.out_order_no, row.fee_fen
     description = f"订单{order.out_trade_no}分账"
     db.session.commit()
-    client = pay_client()
+    client = runtime.pay()
     if fee:
         _call(client.add_platform_receiver, sub_mchid=sub_mchid)
         answer = _call(client.profit_share, sub_mchid=sub_mchid, transaction_id=transaction_id,
@@ -70,7 +71,7 @@ def close(effect: OutboxEffect) -> None:
         raise Final("skipped", "the order was paid: nothing to close")
     out_trade_no, sub_mchid = order.out_trade_no, _sub_mchid(order)
     db.session.commit()
-    client = pay_client()
+    client = runtime.pay()
     try:
         client.close(out_trade_no=out_trade_no, sub_mchid=sub_mchid)
     except PayUnavailable as exc:

@@ -10,7 +10,8 @@ from flask_smorest import Blueprint
 
 from backend.extensions import db
 from backend.services.orders import pay_notices
-from backend.wechat.pay import pay_client
+from backend.services import runtime
+
 
 blp = Blueprint("pay_callbacks", __name__, url_prefix="/api/pay/notify",
                 description="WeChat Pay API v3 notifications (payment and refund results)")
@@ -20,7 +21,7 @@ blp = Blueprint("pay_callbacks", __name__, url_prefix="/api/pay/notify",
 @blp.response(204)
 def notify(kind):
     """A WeChat Pay notification: 204 when taken, the one error shape otherwise."""
-    received = pay_notices.receive(pay_client(), kind, request.headers, request.get_data())
+    received = pay_notices.receive(runtime.pay(), kind, request.headers, request.get_data())
     db.session.commit()
     if received.error is not None:
         raise received.error

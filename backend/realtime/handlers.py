@@ -29,6 +29,7 @@ from backend.services.cases import feed
 from backend.services.errors import DomainError, Invalid, NotAuthenticated, NotFound
 from backend.api.case_schemas import TimelineEntrySchema
 from backend.api.schemas import Id
+from backend.services import runtime
 
 log = logging.getLogger("shaobao.sockets")
 # The rooms access.socket_rooms hands out; a refresh leaves the ones no longer backed by a grant.
@@ -164,7 +165,7 @@ def on_subscribe(data):
     viewer = _caller()
     case_id = body["case_id"]
     since = body["since"] if body["since"] is not None else feed.latest(case_id)[0]
-    answer = feed.resync_one(viewer, case_id, since, current_app.config["RESYNC_MAX_ENTRIES"])
+    answer = feed.resync_one(viewer, case_id, since, runtime.setting("RESYNC_MAX_ENTRIES"))
     if answer["status"] == "not_found":
         raise NotFound(f"case {case_id} not found")
     return {"subscribed": case_id, **_deliver(answer)}
@@ -173,11 +174,11 @@ def on_subscribe(data):
 @answering
 def on_resync(data):
     wanted = RESYNC.deserialize(data if isinstance(data, dict) else {})
-    limit = current_app.config["RESYNC_MAX_CASES"]
+    limit = runtime.setting("RESYNC_MAX_CASES")
     if len(wanted) > limit:
         raise Invalid(f"resync at most {limit} cases at once", fields={"_": [f"more than {limit} cases"]})
     viewer = _caller()
-    most = current_app.config["RESYNC_MAX_ENTRIES"]
+    most = runtime.setting("RESYNC_MAX_ENTRIES")
     return {"cases": [_deliver(feed.resync_one(viewer, case_id, seq, most))
                       for case_id, seq in sorted(wanted.items())]}
 

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 
 from backend.effects import relay
 from backend.extensions import db
@@ -22,6 +21,7 @@ from backend.scheduler import actions, alerts, claims, heartbeat
 from backend.services import clock
 from backend.services.cases import content_check
 from backend.services.finance import reconciliation
+from backend.services import runtime
 
 log = logging.getLogger("shaobao.scheduler")
 
@@ -43,7 +43,7 @@ SWEEP_LIMIT = 200   # effects per relay claim
 
 def _drain(step: Step, moment: datetime, holder: heartbeat.Holder | None,
            stop: threading.Event | None) -> int:
-    size = current_app.config["SCHEDULER_BATCH_SIZE"]
+    size = runtime.setting("SCHEDULER_BATCH_SIZE")
     total = 0
     while not (stop is not None and stop.is_set()):
         rows = step.claim(moment, size)
@@ -85,7 +85,7 @@ def archive(holder: heartbeat.Holder | None = None, stop: threading.Event | None
 def recheck() -> dict[str, int]:
     """Content security WeChat could not do at intake (content_check explains)."""
     try:
-        counts = content_check.recheck(current_app.extensions["shaobao.wechat"], limit=RECHECK_LIMIT)
+        counts = content_check.recheck(runtime.wechat(), limit=RECHECK_LIMIT)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -115,7 +115,7 @@ def sweep_outbox(stop: threading.Event | None = None) -> dict[str, int]:
 def reconcile() -> str | None:
     """Yesterday's WeChat Pay bill (Beijing), once it is ready and until a run of it
     succeeds; nothing where WeChat Pay is not configured. The run's status, or None."""
-    if not current_app.config.get("WECHATPAY_SP_MCHID"):
+    if not runtime.setting("WECHATPAY_SP_MCHID"):
         return None
     try:
         day = reconciliation.due_day()

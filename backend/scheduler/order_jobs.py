@@ -22,7 +22,8 @@ from backend.services.orders import actions
 from backend.services.orders import payments
 from backend.services.orders import refunds
 from backend.services.orders import settlements
-from backend.wechat.pay import PayError, PayUnavailable, pay_client
+from backend.wechat.pay import PayError, PayUnavailable
+from backend.services import runtime
 
 log = logging.getLogger("shaobao.scheduler.orders")
 BATCH = 50
@@ -61,7 +62,7 @@ def expire_unpaid() -> dict[str, int]:
 
 
 def _expire_one(order_id: int, out_trade_no: str, sub_mchid: str) -> str:
-    client = pay_client()
+    client = runtime.pay()
     try:
         trade = client.query(out_trade_no=out_trade_no, sub_mchid=sub_mchid)
         if trade is None or trade.trade_state not in PAID:
@@ -125,7 +126,7 @@ def query_refunds() -> dict[str, int]:
 
 def _query_refund(out_refund_no: str, sub_mchid: str) -> str:
     try:
-        result = pay_client().query_refund(out_refund_no=out_refund_no, sub_mchid=sub_mchid)
+        result = runtime.pay().query_refund(out_refund_no=out_refund_no, sub_mchid=sub_mchid)
     except (PayError, PayUnavailable) as exc:
         log.warning("refund %s: query failed: %s", out_refund_no, exc)
         return "later"
@@ -146,7 +147,7 @@ def query_settlements() -> int:
 
 def _query_settlement(settlement_id: int, out_order_no: str, transaction_id: str, sub_mchid: str) -> str:
     try:
-        answer = pay_client().query_profit_share(sub_mchid=sub_mchid, transaction_id=transaction_id,
+        answer = runtime.pay().query_profit_share(sub_mchid=sub_mchid, transaction_id=transaction_id,
                                                  out_order_no=out_order_no)
     except (PayError, PayUnavailable) as exc:
         log.warning("settlement %s: query failed: %s", out_order_no, exc)

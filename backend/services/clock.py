@@ -1,17 +1,16 @@
-"""The service's notion of now: the real UTC clock, unless a test or the scheduler's
-harness puts another in app.extensions["shaobao.clock"] (no sleeping in tests)."""
+"""The service's notion of now: the runtime's clock (backend.services.runtime), the real UTC
+clock unless create_app or a test puts another there (no sleeping in tests)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from flask import current_app
-
 from backend.models.types import utcnow
+from backend.services import runtime
 
 
 def now() -> datetime:
-    return current_app.extensions.get("shaobao.clock", utcnow)()
+    return runtime.current().clock()
 
 
 class OffsetFileClock:

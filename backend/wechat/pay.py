@@ -19,7 +19,6 @@ import hashlib
 import json
 import logging
 import secrets
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -27,7 +26,6 @@ from datetime import date, datetime
 from urllib.parse import urlsplit
 
 import requests
-from flask import Flask, current_app
 from wechatpayv3 import WeChatPay, WeChatPayType
 
 from .pay_bill import CHINA, BillFormatError, BillRow, parse_trade_bill
@@ -35,7 +33,7 @@ from .pay_notification import NOTIFY_WINDOW_SECONDS, verify_notification
 from .pay_types import (REFUSAL_REASONS, Notification, NotificationRefused, PayError,
                         PayUnavailable, RefundResult, Trade)
 
-__all__ = ["PayClient", "pay_client", "PayError", "PayUnavailable", "BillHashMismatch",
+__all__ = ["PayClient", "PayError", "PayUnavailable", "BillHashMismatch",
            "NotificationRefused", "REFUSAL_REASONS", "Trade", "RefundResult", "Notification",
            "BillRow", "NOTIFY_WINDOW_SECONDS"]
 
@@ -290,32 +288,3 @@ def _bill_text(content, answer: dict) -> str:
     if hashlib.sha1(plain).hexdigest() != str(answer.get("hash_value", "")).lower():
         raise BillHashMismatch("the bill does not match its SHA1")
     return plain.decode("utf-8")
-
-
-# -- one client per app -------------------------------------------------------------------
-
-_build_lock = threading.Lock()
-
-
-def pay_client(app: Flask | None = None) -> PayClient:
-    """The app's PayClient, built once from its config (``WECHATPAY_*``)."""
-    app = app or current_app._get_current_object()
-    client = app.extensions.get("shaobao.pay")
-    if client is None:
-        with _build_lock:
-            client = app.extensions.get("shaobao.pay")
-            if client is None:
-                client = app.extensions["shaobao.pay"] = _build(app)
-    return client
-
-
-def _build(app: Flask) -> PayClient:
-    from .pay_settings import client_options
-    return PayClient(**client_options(app.config), clock=lambda: _app_now(app))
-
-
-def _app_now(app: Flask) -> float:
-    # The service's clock (a test's, or the end-to-end offset clock) judges notification
-    # freshness and stamps payment params, so moving time in a test moves it here too.
-    clock = app.extensions.get("shaobao.clock")
-    return clock().timestamp() if clock else time.time()

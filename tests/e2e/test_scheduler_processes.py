@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from backend.services import runtime
 from backend.app import create_app
 from backend.extensions import db
 from backend.models import Case, CaseLog, Category, Deadline, OutboxEffect, Region, SchedulerHeartbeat
@@ -67,7 +68,7 @@ def world(tmp_path_factory):
     reader.dispose()
     with app.app_context():
         db.engine.dispose()
-    app.extensions["shaobao.wechat"].close()
+    runtime.of(app).wechat.close()
 
 
 def _sqlalchemy(url: str) -> str:

@@ -11,6 +11,7 @@ from datetime import timedelta
 import requests
 import sqlalchemy as sa
 
+from backend.services import runtime
 from backend.extensions import db
 from backend.models import Offering, Order, OutboxEffect
 from backend.models.types import utcnow
@@ -98,12 +99,12 @@ class Shop:
     def later(self, seconds: float) -> None:
         """Time passes for the app and the simulator together (notifications stay fresh)."""
         self.offset += timedelta(seconds=seconds)
-        self.app.extensions["shaobao.clock"] = lambda: utcnow() + self.offset
+        runtime.of(self.app).clock = lambda: utcnow() + self.offset
         self.world.clock.advance(seconds)
 
     def close(self) -> None:
         if self.app is not None:
-            self.app.extensions.pop("shaobao.clock", None)
+            runtime.of(self.app).clock = utcnow
 
     def attempts(self) -> list[dict]:
         return self.world.notifier.listing()["attempts"]

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
+from backend.models.types import utcnow
+from backend.services import runtime
 from backend.extensions import db
 from backend.models import Case, CaseLog, Deadline, OutboxEffect
 from backend.scheduler import heartbeat, jobs
@@ -42,9 +44,9 @@ def frozen(app):
     """The service clock at Monday 2026-03-02 10:00 in Beijing (a working day), moved by
     the test; removed afterwards."""
     clock = MovableClock(beijing("2026-03-02 10:00"))
-    app.extensions["shaobao.clock"] = clock
+    runtime.of(app).clock = clock
     yield clock
-    app.extensions.pop("shaobao.clock", None)
+    runtime.of(app).clock = utcnow
 
 
 def tick() -> dict[str, int]:

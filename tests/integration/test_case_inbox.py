@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from backend.models.types import utcnow
+from backend.services import runtime
 from backend.extensions import db
 from backend.models import Deadline
 from tests.integration.case_helpers import act, category_id, department_id, report
@@ -15,9 +17,9 @@ from tests.integration.case_helpers import act, category_id, department_id, repo
 def frozen(app):
     """The service clock, set by the test: Monday 2026-11-23 10:00 Beijing."""
     moment = {"now": datetime(2026, 11, 23, 2, 0, tzinfo=UTC)}
-    app.extensions["shaobao.clock"] = lambda: moment["now"]
+    runtime.of(app).clock = lambda: moment["now"]
     yield moment
-    del app.extensions["shaobao.clock"]
+    runtime.of(app).clock = utcnow
 
 
 def ids(response):

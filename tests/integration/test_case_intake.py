@@ -6,6 +6,7 @@ import io
 import pytest
 import sqlalchemy as sa
 
+from backend.services import runtime
 from backend.extensions import db
 from backend.models import Case, CaseLog, IdempotencyKey, Photo
 from tests.integration.case_helpers import IN_G1, act, category_id, jpeg, report, upload
@@ -109,7 +110,7 @@ def test_wechat_down_takes_the_case_and_checks_later(app, resident, sim_control)
     case = report(resident)
     assert case["content_check"] == "pending"
     from backend.services.cases import content_check
-    assert content_check.recheck(app.extensions["shaobao.wechat"]) == {"passed": 1, "review": 0, "pending": 0}
+    assert content_check.recheck(runtime.of(app).wechat) == {"passed": 1, "review": 0, "pending": 0}
     db.session.commit()
     assert db.session.get(Case, case["id"]).content_check == "passed"
 

@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from backend.models.types import utcnow
+from backend.services import runtime
 from backend.extensions import db
 from backend.models import AuditEntry, Deadline
 from tests.integration.case_helpers import category_id, report
@@ -45,11 +47,11 @@ def test_a_declared_holiday_moves_new_deadlines(app, as_user):
     admin = as_user("demo-county-admin")
     assert admin.put("/api/console/calendar/2026-11-24", json={"kind": "holiday", "note": "县庆"}).status_code == 200
     assert [d["day"] for d in admin.get("/api/console/calendar?year=2026").json].count("2026-11-24") == 1
-    app.extensions["shaobao.clock"] = lambda: datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Mon 17:00
+    runtime.of(app).clock = lambda: datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Mon 17:00
     try:
         case = report(as_user("demo-resident-1"))["id"]
     finally:
-        del app.extensions["shaobao.clock"]
+        runtime.of(app).clock = utcnow
     due = db.session.scalar(sa.select(Deadline.due_at).where(Deadline.case_id == case))
     assert due == datetime(2026, 11, 25, 2, 30, tzinfo=UTC)   # Wed 10:30: Tuesday is off
     assert admin.delete("/api/console/calendar/2026-11-24").status_code == 204

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from backend.models.types import utcnow
+from backend.services import runtime
 from backend.extensions import db
 from backend.models import LedgerEntry
 from tests.integration import finance_helpers as fin
@@ -21,9 +23,9 @@ DAY_LATE = datetime(2026, 9, 20, 15, 59, tzinfo=UTC)      # 23:59 Beijing on the
 @pytest.fixture()
 def moment(app):
     now = {"at": DAY_NOON}
-    app.extensions["shaobao.clock"] = lambda: now["at"]
+    runtime.of(app).clock = lambda: now["at"]
     yield now
-    del app.extensions["shaobao.clock"]
+    runtime.of(app).clock = utcnow
 
 
 @pytest.fixture()

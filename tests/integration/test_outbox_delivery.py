@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from backend.services import runtime
 from backend.effects import relay
 from backend.extensions import db
 from backend.models import OutboxEffect, SubscribeCredit
@@ -24,9 +25,9 @@ RESIDENT = "demo-resident-1"
 @pytest.fixture()
 def clock(app):
     moment = {"now": utcnow()}
-    app.extensions["shaobao.clock"] = lambda: moment["now"]
+    runtime.of(app).clock = lambda: moment["now"]
     yield moment
-    del app.extensions["shaobao.clock"]
+    runtime.of(app).clock = utcnow
 
 
 @pytest.fixture()

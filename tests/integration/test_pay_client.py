@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from backend.wechat.pay import (BillHashMismatch, NotificationRefused, PayError, PayUnavailable,
-                                pay_client)
+from backend.services import runtime
+from backend.wechat.pay import BillHashMismatch, NotificationRefused, PayError, PayUnavailable
 from backend.wechat.pay_bill import CHINA
 from tests.integration.pay_fixtures import (OPENID, REFUND_NOTIFY_PATH, SP_MCHID, SUB_MCHID, at,  # noqa: F401
                                             make_client, pay, pay_app_config, pay_keys, pay_sim,
@@ -352,12 +352,23 @@ def test_tampered_bills(pay, pay_sim):
         pay.trade_bill(bill_day())
 
 
-def test_the_app_builds_one_client_from_its_config(pay_sim, pay_keys, tmp_path):
-    from flask import Flask
-    app = Flask("pay-config-test")
-    app.config.update(SHAOBAO_ENV="test", VAR_DIR=str(tmp_path),
-                      **pay_app_config(pay_sim, pay_keys.directory, "http://127.0.0.1:9"))
-    client = pay_client(app)
-    assert pay_client(app) is client
+def test_the_composition_root_builds_the_client_from_the_config(pay_sim, pay_keys, tmp_path):
+    from backend.app import _pay_client
+    config = {"SHAOBAO_ENV": "test", "VAR_DIR": str(tmp_path),
+              **pay_app_config(pay_sim, pay_keys.directory, "http://127.0.0.1:9")}
+    held = runtime.Runtime(settings=config, wechat=None)
+    _pay_client(held)
+    client = runtime.Runtime.pay_client(held)
+    assert client is held.pay
     assert client.notify_url == "http://127.0.0.1:9/api/pay/notify/transaction"
     assert client.query(out_trade_no="FROMAPP001", sub_mchid=SUB_MCHID) is None
+
+
+def test_without_wechat_pay_the_money_paths_hear_why(tmp_path):
+    from backend.app import _pay_client
+    held = runtime.Runtime(settings={"SHAOBAO_ENV": "test", "VAR_DIR": str(tmp_path),
+                                     "WECHATPAY_SP_MCHID": None}, wechat=None)
+    _pay_client(held)
+    assert held.pay is None
+    with pytest.raises(PayUnavailable, match="WECHATPAY_SP_MCHID is unset"):
+        held.pay_client()

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from backend.models.types import utcnow
+from backend.services import runtime
 from backend.extensions import db
 from backend.models import ReconciliationRun
 from backend.scheduler import jobs
@@ -25,12 +27,12 @@ PAID_AT = datetime.fromtimestamp(int(at(0).timestamp()), UTC)
 def world(ctx, app, pay, pay_sim):
     """A provider, the app's clock on the morning after DAY, and the app using the client."""
     moment = {"at": datetime.combine(DAY + timedelta(days=1), datetime.min.time(), CHINA).replace(hour=11)}
-    app.extensions["shaobao.clock"] = lambda: moment["at"]
-    app.extensions["shaobao.pay"] = pay
+    held = runtime.of(app)
+    previous_pay = held.pay
+    held.clock, held.pay = (lambda: moment["at"]), pay
     prov = fin.provider("颐养助老服务社", staff_openid="rec-staff")
     yield {"provider": prov, "moment": moment, "pay": pay, "sim": pay_sim}
-    del app.extensions["shaobao.clock"]
-    del app.extensions["shaobao.pay"]
+    held.clock, held.pay = utcnow, previous_pay
 
 
 def paid_both_sides(w, amount_fen: int, *, ours: bool = True):

@@ -12,6 +12,7 @@ import redis
 import requests
 from wechatpy.session.redisstorage import RedisStorage
 
+from backend.services import runtime
 from backend.app import create_app
 from backend.extensions import db
 from backend.wechat.miniprogram import MiniProgramClient
@@ -48,7 +49,7 @@ def app_with(app):
     for each in made:
         with each.app_context():
             db.engine.dispose()
-        each.extensions["shaobao.wechat"].close()
+        runtime.of(each).wechat.close()
 
 
 def test_healthz_checks_redis(app_with, redis_client):

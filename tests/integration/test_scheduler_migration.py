@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
+from backend.services import runtime
 from backend.app import create_app
 from backend.extensions import db
 from backend.models import Case, Category, Region
@@ -32,7 +33,7 @@ def fresh_app(tmp_path):
     yield app
     with app.app_context():
         db.engine.dispose()
-    app.extensions["shaobao.wechat"].close()
+    runtime.of(app).wechat.close()
     if admin is not None:
         with admin.connect() as conn:
             conn.execute(sa.text("DROP DATABASE IF EXISTS shaobao_migration_0009 WITH (FORCE)"))

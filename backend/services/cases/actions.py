@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from flask import current_app
 
 from backend.extensions import db
 from backend.models import Case, CaseLog, CaseSupport, Department, Grant, Summons
@@ -15,6 +14,7 @@ from backend.services.cases import deadlines
 from backend.services.geo import lookup
 from backend.services.cases import photos
 from backend.services.errors import Conflict, Forbidden, Invalid, NotFound
+from backend.services import runtime
 from workflows import engine
 from workflows.calendar import Limit
 from workflows.case_flow import CASE_FLOW
@@ -41,7 +41,7 @@ def facts_for(case: Case) -> engine.Facts:
         summonses=tuple(engine.SummonsFacts(s.id, s.department_id, s.role, s.status)
                         for s in case.summonses),
         assignee_id=case.assignee_id, rework_count=case.rework_count,
-        reopen_count=case.reopen_count, reopen_limit=current_app.config["REOPEN_LIMIT"],
+        reopen_count=case.reopen_count, reopen_limit=runtime.setting("REOPEN_LIMIT"),
         extension_pending=case.extension_pending is not None, on_site=case.on_site,
         reporter_kind=case.reporter_kind, result_by=_result_by(case))
 
@@ -104,7 +104,7 @@ def _check_arrival(case: Case, payload: dict) -> None:
     """An on-site check-in is made on site: within ARRIVAL_RADIUS_M of the case (GCJ-02)."""
     if "lat" not in payload or "lng" not in payload:
         return
-    if lookup.distance_m(payload["lng"], payload["lat"], case.lng, case.lat) > current_app.config["ARRIVAL_RADIUS_M"]:
+    if lookup.distance_m(payload["lng"], payload["lat"], case.lng, case.lat) > runtime.setting("ARRIVAL_RADIUS_M"):
         raise Invalid("the check-in position is too far from the case to count as on site",
                       code="not_on_site", fields={"lat": ["too far from the case"]})
 

@@ -5,12 +5,12 @@ The scheduler (backend/scheduler) fires what falls due: warn_at, due_at, escalat
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app
 
 from backend.extensions import db
 from backend.models import Case, Deadline, Summons
 from backend.services import clock
 from backend.services.catalogue import categories
+from backend.services import runtime
 from workflows.calendar import Limit
 
 
@@ -64,7 +64,7 @@ def stop_all(case: Case) -> None:
 
 
 def _warn_share() -> float:
-    return current_app.config["DEADLINE_WARN_SHARE"]
+    return runtime.setting("DEADLINE_WARN_SHARE")
 
 
 def _pause(row: Deadline, moment) -> None:

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from backend.extensions import db
@@ -23,6 +22,7 @@ from backend.services.cases import deadlines
 from backend.services.geo import lookup
 from backend.services.cases import photos
 from backend.services.errors import Invalid, NotAuthenticated, NotFound
+from backend.services import runtime
 from workflows.case_flow import CASE_FLOW, LEVEL_PARTIES, LIVE
 
 log = logging.getLogger("shaobao.cases")
@@ -143,11 +143,11 @@ class Nearby:
 
 def similar(category_id: int, lng: float, lat: float, coord_system: str) -> list[Nearby]:
     """Open cases of the category near the point, nearest first (no personal details)."""
-    radius = current_app.config["SIMILAR_RADIUS_M"]
+    radius = runtime.setting("SIMILAR_RADIUS_M")
     located = lookup.locate(lng, lat, coord_system)
     dlat = radius / lookup.METRES_PER_DEGREE
     dlng = radius / (lookup.METRES_PER_DEGREE * math.cos(math.radians(located.lat)))
-    since = clock.now() - timedelta(days=current_app.config["SIMILAR_WINDOW_DAYS"])
+    since = clock.now() - timedelta(days=runtime.setting("SIMILAR_WINDOW_DAYS"))
     # Anonymous reports, and text content security has not cleared, are never offered.
     rows = db.session.scalars(sa.select(Case).where(
         Case.category_id == category_id, Case.state.in_(LIVE), Case.created_at >= since,
@@ -169,7 +169,7 @@ def support(user_id: int, case_id: int, lng: float, lat: float, coord_system: st
     if case is None or case.state not in LIVE or case.anonymous or case.content_check != "passed":
         raise NotFound(f"case {case_id} not found")
     located = lookup.locate(lng, lat, coord_system)
-    if lookup.distance_m(located.lng, located.lat, case.lng, case.lat) > current_app.config["SIMILAR_RADIUS_M"]:
+    if lookup.distance_m(located.lng, located.lat, case.lng, case.lat) > runtime.setting("SIMILAR_RADIUS_M"):
         raise NotFound(f"case {case_id} not found")
     if case.reporter_id == user_id or db.session.get(CaseSupport, (case.id, user_id)):
         return case

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
 
 from backend.extensions import db
 from backend.media.photos import EXTENSIONS, PhotoRejected, ingest
@@ -13,13 +12,14 @@ from backend.media.storage import LocalPhotoStore, make_key
 from backend.models import CasePhoto, Photo, PhotoOwner
 from backend.services import access
 from backend.services.errors import Invalid, NotFound
+from backend.services import runtime
 
 VARIANTS = ("original", "display", "thumbnail")
 MAX_PER_ACTION = 9
 
 
 def store() -> LocalPhotoStore:
-    return LocalPhotoStore(Path(current_app.config["VAR_DIR"]) / "photos")
+    return LocalPhotoStore(Path(runtime.setting("VAR_DIR")) / "photos")
 
 
 def key(photo: Photo, variant: str) -> str:

@@ -31,6 +31,8 @@ from backend.extensions import db
 from backend.models import LedgerEntry, Order, ReconciliationMismatch, ReconciliationRun, Refund
 from backend.services import access, clock
 from backend.services.errors import Invalid, NotFound
+from backend.services import runtime
+from backend.wechat.pay import PayError, PayUnavailable
 
 log = logging.getLogger("shaobao.reconciliation")
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -203,9 +205,8 @@ def compare_day(bill_date: date, rows) -> Comparison:
 def fetch(bill_date: date, client=None):
     """The day's bill lines, or the error that kept us from them (a string). Called with no
     transaction open."""
-    from backend.wechat.pay import PayError, PayUnavailable, pay_client
     try:
-        return (client or pay_client()).trade_bill(bill_date), None
+        return (client or runtime.pay()).trade_bill(bill_date), None
     except PayError as error:
         return None, f"{error.code}: {error.message}"[:300]
     except PayUnavailable as error:

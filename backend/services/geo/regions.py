@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app
 from shapely.geometry import shape
 
 from backend.extensions import db
@@ -14,6 +13,7 @@ from backend.services import access, audit
 from backend.services.geo import coords
 from backend.services.geo import lookup
 from backend.services.geo import geometry
+from backend.services import runtime
 from backend.services.errors import Conflict, Invalid
 
 
@@ -43,7 +43,7 @@ def snapshot(region: Region) -> dict:
 
 
 def _tolerance() -> float:
-    return current_app.config["GRID_OVERLAP_TOLERANCE_M2"]
+    return runtime.setting("GRID_OVERLAP_TOLERANCE_M2")
 
 
 def check_code(code: str, level: str, parent: Region | None, field="code") -> None:

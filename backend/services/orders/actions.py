@@ -11,7 +11,6 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from backend.extensions import db
@@ -21,6 +20,7 @@ from backend.services.providers import offerings
 from backend.services.orders import notices
 from backend.services.orders import money
 from backend.services.errors import Conflict, Forbidden, Invalid, NotFound
+from backend.services import runtime
 from workflows import engine
 from workflows.order_flow import ORDER_FLOW, actor, facts
 
@@ -53,7 +53,7 @@ def create(user_id: int, body: dict) -> tuple[Order, bool]:
                   address=body["address"], service_date=body.get("service_date"), note=body.get("note", ""),
                   title=offering.title, quantity=quantity, unit_price_fen=offering.price_fen,
                   amount_fen=quantity * offering.price_fen, state="created",
-                  pay_expires_at=now + timedelta(minutes=current_app.config["ORDER_PAY_MINUTES"]),
+                  pay_expires_at=now + timedelta(minutes=runtime.setting("ORDER_PAY_MINUTES")),
                   created_at=now)
     try:
         db.session.add(order)
@@ -208,7 +208,7 @@ def apply(order: Order, decision: engine.Decision, actor_id: int | None, role: s
 def _record_step(order: Order, decision: engine.Decision) -> None:
     """What a step sets on the order beside its state: the confirmation timer, the rating."""
     if decision.action == "complete":
-        order.confirm_by = clock.now() + timedelta(days=current_app.config["ORDER_CONFIRM_DAYS"])
+        order.confirm_by = clock.now() + timedelta(days=runtime.setting("ORDER_CONFIRM_DAYS"))
     if decision.action == "confirm":
         order.rating = decision.payload["rating"]
         order.rating_comment = decision.payload.get("comment")

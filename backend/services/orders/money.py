@@ -10,12 +10,12 @@ county's rulings and settlement, in one place.
 """
 from __future__ import annotations
 
-from flask import current_app
 
 from backend.models import Order
 from backend.services.orders import refunds
 from backend.services.orders import settlements
 from backend.services.errors import Invalid
+from backend.services import runtime
 from workflows.engine import Decision
 
 FULL_REFUND = {"cancel": "cancelled before the provider accepted", "decline": "declined by the provider"}
@@ -27,7 +27,7 @@ def after_step(order: Order, decision: Decision, actor_id: int | None) -> dict:
     if action in FULL_REFUND:
         return _cancel(order, FULL_REFUND[action], actor_id)
     if action == "cancel_late":
-        fee = order.paid_fen * current_app.config["ORDER_LATE_CANCEL_FEE_BP"] // 10_000
+        fee = order.paid_fen * runtime.setting("ORDER_LATE_CANCEL_FEE_BP") // 10_000
         details = _refund(order, refunds.refundable(order) - fee, "cancelled after acceptance", actor_id)
         return {**details, "cancellation_fee_fen": fee, **_settle(order)}
     if action == "resolve":

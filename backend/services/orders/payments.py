@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
 
 from backend.extensions import db
 from backend.models import Order, Provider, User
@@ -23,6 +22,8 @@ from backend.services.finance import ledger
 from backend.services.orders import locks
 from backend.services.orders import refunds
 from backend.services.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
+from backend.services import runtime
+from backend.wechat.pay import PayError, PayUnavailable
 
 log = logging.getLogger("shaobao.payments")
 
@@ -67,9 +68,8 @@ def prepay(checkout: Checkout) -> str | None:
     None when the order stopped waiting for payment meanwhile (cancelled, closed): the new
     WeChat order is closed again, so the phone cannot pay what was cancelled. WeChat gives
     the same id for the same order, so a racing request keeps the same value."""
-    from backend.wechat.pay import PayError, PayUnavailable, pay_client
     try:
-        prepay_id = pay_client().jsapi_prepay(
+        prepay_id = runtime.pay().jsapi_prepay(
             out_trade_no=checkout.out_trade_no, sub_mchid=checkout.sub_mchid,
             description=checkout.description, total_fen=checkout.total_fen,
             payer_openid=checkout.payer_openid, time_expire=checkout.time_expire)
@@ -119,7 +119,7 @@ def apply_trade(trade, source: str) -> str:
 
 
 def _check(order: Order, trade) -> None:
-    config = current_app.config
+    config = runtime.current().settings
     sub_mchid = db.session.scalar(sa.select(Provider.sub_mchid).where(Provider.id == order.provider_id))
     wrong = {name: [f"expected {ours!r}, WeChat says {theirs!r}"] for name, ours, theirs in (
         ("sp_mchid", config["WECHATPAY_SP_MCHID"], trade.sp_mchid),

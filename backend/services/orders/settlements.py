@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from flask import current_app
 
 from backend.extensions import db
 from backend.models import Order, Settlement
@@ -18,6 +17,7 @@ from backend.services import clock, outbox
 from backend.services.finance import ledger
 from backend.services.orders import locks
 from backend.services.orders import refunds
+from backend.services import runtime
 
 log = logging.getLogger("shaobao.settlements")
 
@@ -30,7 +30,7 @@ def open(order: Order) -> Settlement | None:   # noqa: A001 - a settlement is op
     amount = refunds.refundable(order)
     if amount <= 0 or order.transaction_id is None:
         return None
-    fee = amount * current_app.config["PLATFORM_FEE_BP"] // 10_000
+    fee = amount * runtime.setting("PLATFORM_FEE_BP") // 10_000
     settlement = Settlement(order_id=order.id, provider_id=order.provider_id,
                             out_order_no=f"{order.out_trade_no}S", provider_fen=amount - fee, fee_fen=fee,
                             status="pending", created_at=clock.now())
@@ -83,6 +83,6 @@ def _book(settlement: Settlement, order: Order, answer: dict) -> None:
 
 
 def _platform_paid(answer: dict) -> bool:
-    platform = current_app.config["WECHATPAY_SP_MCHID"]
+    platform = runtime.setting("WECHATPAY_SP_MCHID")
     results = [r.get("result") for r in answer.get("receivers", []) if r.get("account") == platform]
     return results == ["SUCCESS"]

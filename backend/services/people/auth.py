@@ -8,7 +8,6 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -18,6 +17,7 @@ from backend.models.types import utcnow
 from backend.services import access
 from backend.services.errors import Conflict, Invalid, NotAuthenticated, Unavailable
 from backend.wechat.miniprogram import WeChatError, WeChatUnavailable
+from backend.services import runtime
 
 log = logging.getLogger("shaobao.auth")
 # Login codes that are WeChat's way of saying "this code is no good".
@@ -80,7 +80,7 @@ def _create_resident(openid: str, unionid: str | None) -> User:
 
 def issue_token(user: User) -> tuple[str, AuthToken]:
     token = secrets.token_urlsafe(32)
-    ttl = timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
+    ttl = timedelta(hours=runtime.setting("TOKEN_TTL_HOURS"))
     row = AuthToken(user_id=user.id, token_hash=hash_token(token), expires_at=utcnow() + ttl)
     db.session.add(row)
     db.session.flush()

@@ -3,12 +3,12 @@ the user accepted in wx.requestSubscribeMessage; each message sent uses one."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app
 
 from backend.extensions import db
 from backend.models import SubscribeCredit
 from backend.services import clock, dialect
 from backend.services.errors import Invalid
+from backend.services import runtime
 
 # wx.requestSubscribeMessage answers each template with one of these.
 ANSWERS = ("accept", "reject", "ban", "filter")
@@ -16,7 +16,7 @@ ANSWERS = ("accept", "reject", "ban", "filter")
 
 def templates() -> dict[str, str]:
     """Step -> template id, for the steps that are on (the phone asks for these)."""
-    return {step: tid for step, tid in current_app.config["WECHAT_TEMPLATES"].items() if tid}
+    return {step: tid for step, tid in runtime.setting("WECHAT_TEMPLATES").items() if tid}
 
 
 def record(user_id: int, answers: dict[str, str]) -> dict[str, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from backend.services import runtime
 from tests.integration.sockets.live import Live, make_app, own_database, prepare
 
 
@@ -18,7 +19,7 @@ def live_server(sim, tmp_path_factory):
     from backend.extensions import db
     with app.app_context():
         db.engine.dispose()
-    app.extensions["shaobao.wechat"].close()
+    runtime.of(app).wechat.close()
 
 
 @pytest.fixture()
