@@ -6,7 +6,7 @@ from flask import g
 from flask_smorest import Blueprint
 
 from backend.extensions import db
-from backend.services.orders import actions
+from backend.services.orders import actions, timeline
 from backend.api import order_schemas as schemas
 from backend.api.paging import page
 from backend.api.schemas import ID
@@ -16,7 +16,7 @@ def detail(viewer, order_id: int) -> dict:
     order = actions.get(viewer, order_id)
     return {**{c: getattr(order, c) for c in schemas.OrderDetailSchema().fields
                if c not in ("timeline", "refunds", "available_actions")},
-            "timeline": actions.timeline(order), "refunds": order.refunds,
+            "timeline": timeline.entries(order), "refunds": order.refunds,
             "available_actions": actions.available(viewer, order)}
 
 

@@ -1,7 +1,7 @@
 """Orders for offerings: a resident orders where they live, the flow moves the order, and
 each step is logged, pushed and (to residents and providers) announced.
 
-Money follows the flow's steps (services/order_money.py): a cancellation or a ruling
+Money follows the flow's steps (orders/money.py): a cancellation or a ruling
 requests refunds, a confirmation opens the provider's settlement (分账).
 """
 from __future__ import annotations
@@ -14,11 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from backend.extensions import db
-from backend.models import Offering, OfferingSlot, Order, OrderLog, Provider, Region
+from backend.models import Offering, OfferingSlot, Order, Provider, Region
 from backend.services import access, clock, idempotency
 from backend.services.providers import offerings
-from backend.services.orders import notices
-from backend.services.orders import money
+from backend.services.orders import money, notices, timeline
 from backend.services.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.services import runtime
 from workflows import engine
@@ -66,7 +65,7 @@ def create(user_id: int, body: dict) -> tuple[Order, bool]:
         claimed = False  # the order's own (resident, client_id) key met the racing request's
     if not claimed:
         return _lost_race(owner, body)
-    seq = _log(order, "create", user_id, "resident", None, "created", {"amount_fen": order.amount_fen})
+    seq = timeline.append(order, "create", user_id, "resident", None, "created", {"amount_fen": order.amount_fen})
     notices.changed(order, "create", seq)
     log.info("order created order=%s offering=%s amount_fen=%s", order.id, offering.id, order.amount_fen)
     return order, True
@@ -138,11 +137,6 @@ def listing(viewer, *, state: str | None = None, provider_id: int | None = None,
     return query.order_by(Order.id.desc())
 
 
-def timeline(order: Order) -> list[OrderLog]:
-    return list(db.session.scalars(sa.select(OrderLog).where(OrderLog.order_id == order.id)
-                                   .order_by(OrderLog.seq)))
-
-
 def available(viewer, order: Order) -> list[str]:
     relations = access.order_relations(viewer, order)
     return engine.available(ORDER_FLOW, facts(order.state), actor(viewer.user_id, relations))
@@ -196,7 +190,7 @@ def apply(order: Order, decision: engine.Decision, actor_id: int | None, role: s
     details = money.after_step(order, decision, actor_id)
     if decision.to_state in RELEASING and before != decision.to_state:
         _release_slot(order)
-    seq = _log(order, decision.action, actor_id, role, before, decision.to_state,
+    seq = timeline.append(order, decision.action, actor_id, role, before, decision.to_state,
                {**decision.payload, **details})
     notices.changed(order, decision.action, seq)
     for told in decision.notifications:
@@ -221,22 +215,3 @@ def _release_slot(order: Order) -> None:
         db.session.execute(sa.update(OfferingSlot).where(OfferingSlot.id == order.slot_id,
                                                          OfferingSlot.booked > 0)
                            .values(booked=OfferingSlot.booked - 1))
-
-
-def _log(order: Order, action: str, actor_id: int | None, role: str, from_state: str | None,
-         to_state: str, payload: dict) -> int:
-    """Append the order's next timeline row; its seq. The caller holds the order's row."""
-    seq = 1 if from_state is None else (db.session.scalar(
-        sa.select(sa.func.max(OrderLog.seq)).where(OrderLog.order_id == order.id)) or 0) + 1
-    db.session.add(OrderLog(order_id=order.id, seq=seq, action=action, actor_id=actor_id,
-                            actor_role=role, from_state=from_state, to_state=to_state,
-                            payload=payload, at=clock.now()))
-    db.session.flush()
-    return seq
-
-
-def note(order: Order, action: str, payload: dict) -> int:
-    """A system entry that changes no state (a late payment, a refund settled); its seq."""
-    seq = _log(order, action, None, "system", order.state, order.state, payload)
-    notices.changed(order, action, seq)
-    return seq

@@ -21,6 +21,7 @@ from backend.services import clock
 from backend.services.orders import payments
 from backend.services.orders import refunds
 from backend.services.errors import DomainError, Invalid, NotAuthenticated, NotFound
+from backend.wechat.pay import NotificationRefused
 
 log = logging.getLogger("shaobao.pay_notices")
 UNKNOWN = ("unknown_order", "unknown_refund")
@@ -36,7 +37,6 @@ class Received:
 
 def receive(client, kind: str, headers, body: bytes) -> Received:
     """Verify, record and apply one notification; the caller commits, then answers."""
-    from backend.wechat.pay import NotificationRefused
     try:
         notice = client.parse_notification(headers, body)
     except NotificationRefused as refused:

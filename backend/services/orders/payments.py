@@ -19,8 +19,7 @@ from backend.extensions import db
 from backend.models import Order, Provider, User
 from backend.services import access, clock
 from backend.services.finance import ledger
-from backend.services.orders import locks
-from backend.services.orders import refunds
+from backend.services.orders import actions, locks, refunds, timeline
 from backend.services.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from backend.services import runtime
 from backend.wechat.pay import PayError, PayUnavailable
@@ -106,12 +105,11 @@ def apply_trade(trade, source: str) -> str:
     ledger.record(order, "payment", trade.transaction_id, trade.total_fen)
     order.transaction_id, order.paid_fen = trade.transaction_id, trade.total_fen
     order.paid_at = trade.success_time or clock.now()
-    from backend.services.orders import actions
     if order.state == "created":
         actions.system_act(order, "pay", {})
         outcome = "applied"
     else:
-        actions.note(order, "late_payment", {"paid_fen": trade.total_fen, "source": source})
+        timeline.note(order, "late_payment", {"paid_fen": trade.total_fen, "source": source})
         refunds.request(order, refunds.refundable(order), "paid after the order was closed", None)
         outcome = "late"
     log.info("payment %s order=%s amount_fen=%s via=%s", outcome, order.id, trade.total_fen, source)

@@ -13,7 +13,7 @@ from backend.extensions import db
 from backend.models import Order, Refund, Settlement
 from backend.services import access, clock, outbox
 from backend.services.finance import ledger
-from backend.services.orders import locks
+from backend.services.orders import locks, timeline
 from backend.services.errors import Conflict, Invalid, NotFound
 
 log = logging.getLogger("shaobao.refunds")
@@ -99,8 +99,7 @@ def apply_result(result, source: str) -> str:
 
 
 def _noted(order: Order, refund: Refund, status: str, source: str) -> None:
-    from backend.services.orders import actions
-    actions.note(order, f"refund_{status}", {"out_refund_no": refund.out_refund_no,
+    timeline.note(order, f"refund_{status}", {"out_refund_no": refund.out_refund_no,
                                             "refund_fen": refund.amount_fen, "source": source})
     log.info("refund %s order=%s refund=%s via=%s", status, order.id, refund.out_refund_no, source)
 

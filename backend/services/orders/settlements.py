@@ -15,7 +15,7 @@ from backend.extensions import db
 from backend.models import Order, Settlement
 from backend.services import clock, outbox
 from backend.services.finance import ledger
-from backend.services.orders import locks
+from backend.services.orders import locks, timeline
 from backend.services.orders import refunds
 from backend.services import runtime
 
@@ -77,8 +77,7 @@ def _book(settlement: Settlement, order: Order, answer: dict) -> None:
     if provider:
         ledger.record(order, "profit_share", settlement.out_order_no, provider)
     settlement.status, settlement.finished_at = "finished", clock.now()
-    from backend.services.orders import actions
-    actions.note(order, "settled", {"provider_fen": provider, "platform_fee_fen": fee})
+    timeline.note(order, "settled", {"provider_fen": provider, "platform_fee_fen": fee})
     log.info("settled order=%s provider_fen=%s platform_fee_fen=%s", order.id, provider, fee)
 
 

@@ -12,7 +12,8 @@ from backend.models import Grant, Provider
 from backend.services import access, audit, clock
 from backend.services.providers import log as provider_log
 from backend.services.errors import Conflict, Forbidden, Invalid, NotFound
-from backend.services.providers.applications import county_path, snapshot
+from backend.services.providers import areas
+from backend.services.providers.applications import snapshot
 from workflows import engine
 from workflows.provider_flow import LEVEL, PROVIDER_FLOW
 
@@ -54,7 +55,7 @@ def _approve(viewer, provider: Provider, sub_mchid: str) -> None:
         db.session.flush()
         audit.record(viewer.user_id, "grant.create", grant, None,
                      {"user_id": grant.user_id, "role": grant.role, "provider_id": provider.id},
-                     county_path(provider))
+                     areas.county_path(provider))
 
 
 def _end_staff(viewer, provider: Provider) -> None:
@@ -64,7 +65,7 @@ def _end_staff(viewer, provider: Provider) -> None:
                                                            Grant.provider_id == provider.id)):
         audit.record(viewer.user_id, "grant.delete", grant,
                      {"user_id": grant.user_id, "role": grant.role, "provider_id": provider.id}, None,
-                     county_path(provider))
+                     areas.county_path(provider))
         db.session.delete(grant)
     db.session.flush()
 
@@ -89,7 +90,7 @@ def act(viewer, provider_id: int, action: str, payload: dict, version: int | Non
     provider_log.append(provider, action, viewer.user_id, decision.from_state, decision.to_state,
                         decision.payload)
     audit.record(viewer.user_id, f"provider.{action}", provider, before, snapshot(provider),
-                 county_path(provider))
+                 areas.county_path(provider))
     log.info("provider action provider=%s action=%s %s->%s actor=%s", provider.id, action,
              decision.from_state, decision.to_state, viewer.user_id)
     return provider

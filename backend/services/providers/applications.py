@@ -15,6 +15,7 @@ from backend.services import access, audit, clock, idempotency
 from backend.services.providers import credit_code
 from backend.services.cases import photos
 from backend.services.providers import log as provider_log
+from backend.services.providers import areas
 from backend.services.errors import Conflict, Forbidden, Invalid
 from workflows import engine
 from workflows.provider_flow import LEVEL, PROVIDER_FLOW
@@ -22,7 +23,6 @@ from workflows.provider_flow import LEVEL, PROVIDER_FLOW
 log = logging.getLogger("shaobao.providers")
 # A mobile, or a landline with its area code: a care centre answers on either.
 CONTACT_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
-AREA_LEVELS = ("county", "township", "community")
 # What the applicant may change while the county has it (or asked for more), and what a
 # certified provider's staff may change without a new review (not its name, code or kinds).
 APPLICANT_FIELDS = {"name", "contact_name", "contact_phone", "categories", "area_region_ids",
@@ -55,13 +55,6 @@ def snapshot(provider: Provider) -> dict:
             "area_region_ids": [a.region_id for a in provider.areas]}
 
 
-def county_path(provider: Provider) -> str | None:
-    """The county the provider is certified in, for the audit trail (its areas' county)."""
-    region_id = provider.areas[0].region_id if provider.areas else None
-    region = db.session.get(Region, region_id) if region_id else None
-    return "/" + region.path.strip("/").split("/")[0] + "/" if region else None
-
-
 # --- checking what the applicant sends ----------------------------------------------------
 
 def clean_credit_code(raw: str) -> str:
@@ -84,18 +77,6 @@ def check_contact_phone(phone: str) -> None:
     if not CONTACT_PHONE.match(phone):
         raise Invalid("a mobile number, or a landline with its area code",
                       fields={"contact_phone": ["not a phone number"]})
-
-
-def area_regions(region_ids: list[int], field: str = "area_region_ids") -> list[Region]:
-    """The regions, each a county, township or community (a grid is too small to serve)."""
-    rows = {r.id: r for r in db.session.scalars(sa.select(Region).where(Region.id.in_(region_ids)))}
-    missing = [i for i in region_ids if i not in rows]
-    if missing:
-        raise Invalid("unknown regions", fields={field: [f"unknown region ids: {missing}"]})
-    small = [i for i in region_ids if rows[i].level not in AREA_LEVELS]
-    if small:
-        raise Invalid("serve a county, township or community", fields={field: [f"not an area: {small}"]})
-    return [rows[i] for i in region_ids]
 
 
 def _documents(user_id: int, data: dict) -> list[tuple[Photo, str]]:
@@ -136,7 +117,7 @@ def apply(viewer, data: dict) -> tuple[Provider, bool]:
             return db.session.get(Provider, stored["provider_id"]), False
     code = clean_credit_code(data["credit_code"])
     check_contact_phone(data["contact_phone"])
-    regions = area_regions(data["area_region_ids"])
+    regions = areas.regions(data["area_region_ids"])
     documents = _documents(viewer.user_id, data)
     ensure_code_free(code)
     provider = Provider(name=data["name"], credit_code=code, contact_name=data["contact_name"],
@@ -148,7 +129,7 @@ def apply(viewer, data: dict) -> tuple[Provider, bool]:
     db.session.flush()
     provider_log.append(provider, "apply", viewer.user_id, None, provider.status,
                         {"name": provider.name, "credit_code": code})
-    audit.record(viewer.user_id, "provider.apply", provider, None, snapshot(provider), county_path(provider))
+    audit.record(viewer.user_id, "provider.apply", provider, None, snapshot(provider), areas.county_path(provider))
     if key and not idempotency.claim(owner, key, data, 201, {"provider_id": provider.id}):
         raise Conflict("the same application is being submitted; reload", code="retry_in_flight")
     log.info("provider apply provider=%s actor=%s phone=%s", provider.id, viewer.user_id,
@@ -172,8 +153,7 @@ def _editable(viewer, provider: Provider, fields: set[str]) -> None:
 
 def _offerings_outside(provider: Provider, regions: list[Region]) -> list[int]:
     """Offerings with an area the new provider areas no longer cover."""
-    from backend.services.providers import offerings
-    return offerings.outside_areas(provider.id, [r.path for r in regions])
+    return areas.offerings_outside(provider.id, [r.path for r in regions])
 
 
 def _apply_edit(viewer, provider: Provider, data: dict) -> None:
@@ -183,7 +163,7 @@ def _apply_edit(viewer, provider: Provider, data: dict) -> None:
         if key in data:
             setattr(provider, key, list(data[key]) if key == "categories" else data[key])
     if "area_region_ids" in data:
-        regions = area_regions(data["area_region_ids"])
+        regions = areas.regions(data["area_region_ids"])
         stranded = _offerings_outside(provider, regions)
         if stranded:
             raise Invalid("some offerings are sold outside the new areas: change them first",
@@ -209,7 +189,7 @@ def update(viewer, provider_id: int, data: dict, version: int | None) -> Provide
     db.session.flush()
     after = snapshot(provider)
     if after != before:
-        audit.record(viewer.user_id, "provider.update", provider, before, after, county_path(provider))
+        audit.record(viewer.user_id, "provider.update", provider, before, after, areas.county_path(provider))
     log.info("provider update provider=%s fields=%s actor=%s", provider.id, ",".join(sorted(fields)),
              viewer.user_id)
     return provider

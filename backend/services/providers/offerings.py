@@ -16,7 +16,7 @@ from backend.extensions import db
 from backend.models import Offering, OfferingArea, OfferingSlot, Provider, Region
 from backend.services import access, audit, clock
 from backend.services.errors import Conflict, Invalid, NotFound
-from backend.services.providers.applications import area_regions, county_path
+from backend.services.providers import areas
 
 log = logging.getLogger("shaobao.offerings")
 MAX_PRICE_FEN = 10_000_000  # 100,000 yuan: above any home service, below any typo of a zero too many
@@ -44,11 +44,6 @@ def area_paths(offering_id: int) -> list[str]:
                                    .where(OfferingArea.offering_id == offering_id)))
 
 
-def _provider_paths(provider: Provider) -> list[str]:
-    return list(db.session.scalars(sa.select(Region.path).where(
-        Region.id.in_([a.region_id for a in provider.areas]))))
-
-
 # --- checks ----------------------------------------------------------------------------------
 
 def _check_price(price_fen: int) -> None:
@@ -64,22 +59,13 @@ def _check_category(provider: Provider, category: str) -> None:
 
 def _areas_inside(provider: Provider, region_ids: list[int]) -> list[Region]:
     """The regions, each inside one of the provider's areas (the same or below it)."""
-    regions = area_regions(region_ids)
-    allowed = _provider_paths(provider)
+    regions = areas.regions(region_ids)
+    allowed = areas.provider_paths(provider)
     outside = [r.id for r in regions if not any(r.path.startswith(p) for p in allowed)]
     if outside:
         raise Invalid("an offering is sold only inside the provider's areas", code="area_outside_provider",
                       fields={"area_region_ids": [f"outside the provider's areas: {outside}"]})
     return regions
-
-
-def outside_areas(provider_id: int, paths: list[str]) -> list[int]:
-    """Ids of the provider's offerings with an area outside the subtrees at paths."""
-    rows = db.session.execute(sa.select(OfferingArea.offering_id, Region.path)
-                              .join(Region, Region.id == OfferingArea.region_id)
-                              .join(Offering, Offering.id == OfferingArea.offering_id)
-                              .where(Offering.provider_id == provider_id)).all()
-    return sorted({oid for oid, path in rows if not any(path.startswith(p) for p in paths)})
 
 
 def _set_areas(offering: Offering, regions: list[Region]) -> None:
@@ -110,7 +96,7 @@ def _ensure_version(offering: Offering, version: int | None) -> None:
 
 
 def _audit(viewer, action: str, offering: Offering, before: dict | None) -> None:
-    audit.record(viewer.user_id, action, offering, before, snapshot(offering), county_path(offering.provider))
+    audit.record(viewer.user_id, action, offering, before, snapshot(offering), areas.county_path(offering.provider))
     log.info("offering %s offering=%s provider=%s status=%s actor=%s", action.split(".")[1], offering.id,
              offering.provider_id, offering.status, viewer.user_id)
 
@@ -172,6 +158,15 @@ def search(viewer, provider_id: int | None = None, status: str | None = None):
     return query
 
 
+def _upcoming(offering_id: int, bookable_only: bool = False) -> list[OfferingSlot]:
+    """Slots that have not started, soonest first; bookable_only: with room left."""
+    query = sa.select(OfferingSlot).where(OfferingSlot.offering_id == offering_id,
+                                          OfferingSlot.starts_at > clock.now())
+    if bookable_only:
+        query = query.where(OfferingSlot.booked < OfferingSlot.capacity)
+    return list(db.session.scalars(query.order_by(OfferingSlot.starts_at).limit(200)))
+
+
 def view(offering: Offering, slots: list[OfferingSlot]) -> OfferingView:
     areas = list(db.session.scalars(sa.select(Region).where(
         Region.id.in_([a.region_id for a in offering.areas])).order_by(Region.path)))
@@ -179,9 +174,8 @@ def view(offering: Offering, slots: list[OfferingSlot]) -> OfferingView:
 
 
 def get(viewer, offering_id: int) -> OfferingView:
-    from backend.services.providers import slots as offering_slots
     offering = access.get_visible(viewer, Offering, offering_id)
-    return view(offering, offering_slots.upcoming(offering.id))
+    return view(offering, _upcoming(offering.id))
 
 
 # --- residents: the catalogue, and what the order service asks ---------------------------------
@@ -239,9 +233,8 @@ def catalogue(viewer, region_path: str, q: str | None = None, category: str | No
 
 def public(offering_id: int) -> OfferingView:
     """One catalogue offering (any region) with its bookable slots, or NotFound."""
-    from backend.services.providers import slots as offering_slots
     offering = db.session.scalar(sa.select(Offering).where(Offering.id == offering_id,
                                                            access.catalogue_filter()))
     if offering is None:
         raise NotFound(f"offering {offering_id} not found")
-    return view(offering, offering_slots.upcoming(offering.id, bookable_only=True))
+    return view(offering, _upcoming(offering.id, bookable_only=True))

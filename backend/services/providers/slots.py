@@ -12,20 +12,11 @@ from backend.models import Offering, OfferingSlot, Order, Provider
 from backend.services import audit, clock
 from backend.services.errors import Conflict, Invalid, NotFound
 from backend.services.providers.offerings import managed
-from backend.services.providers.applications import county_path
+from backend.services.providers import areas
 
 log = logging.getLogger("shaobao.offerings")
 MAX_SLOTS_PER_CALL = 100
 MAX_SPAN = timedelta(hours=24)
-
-
-def upcoming(offering_id: int, bookable_only: bool = False) -> list[OfferingSlot]:
-    """Slots that have not started, soonest first; bookable_only: with room left."""
-    query = sa.select(OfferingSlot).where(OfferingSlot.offering_id == offering_id,
-                                          OfferingSlot.starts_at > clock.now())
-    if bookable_only:
-        query = query.where(OfferingSlot.booked < OfferingSlot.capacity)
-    return list(db.session.scalars(query.order_by(OfferingSlot.starts_at).limit(200)))
 
 
 def _snapshot(slot: OfferingSlot) -> dict:
@@ -59,7 +50,7 @@ def add(viewer, offering_id: int, slots: list[dict]) -> list[OfferingSlot]:
     db.session.add_all(rows)
     db.session.flush()
     audit.record_raw(viewer.user_id, "offering.slots_add", "offering", str(offering.id), None,
-                     {"slots": [_snapshot(r) for r in rows]}, county_path(offering.provider))
+                     {"slots": [_snapshot(r) for r in rows]}, areas.county_path(offering.provider))
     log.info("offering slots add offering=%s count=%s actor=%s", offering.id, len(rows), viewer.user_id)
     return rows
 
@@ -85,7 +76,7 @@ def set_capacity(viewer, offering_id: int, slot_id: int, capacity: int) -> Offer
     slot.capacity = capacity
     db.session.flush()
     audit.record(viewer.user_id, "offering_slot.update", slot, before, _snapshot(slot),
-                 county_path(_provider_of(slot)))
+                 areas.county_path(_provider_of(slot)))
     log.info("offering slot capacity slot=%s capacity=%s actor=%s", slot.id, capacity, viewer.user_id)
     return slot
 
@@ -104,7 +95,7 @@ def delete(viewer, offering_id: int, slot_id: int) -> None:
         # Cancelled orders keep naming their slot: their timeline says when it was to be.
         raise Conflict("orders were placed for this slot; shrink it instead", code="slot_has_orders")
     audit.record(viewer.user_id, "offering_slot.delete", slot, _snapshot(slot), None,
-                 county_path(_provider_of(slot)))
+                 areas.county_path(_provider_of(slot)))
     db.session.delete(slot)
     db.session.flush()
     log.info("offering slot delete slot=%s actor=%s", slot_id, viewer.user_id)

@@ -17,7 +17,7 @@ from backend.models.people import mask_phone
 from backend.services import access, audit
 from backend.services.people import users
 from backend.services.errors import Conflict, Forbidden, Invalid, NotFound
-from backend.services.providers.applications import county_path
+from backend.services.providers import areas
 
 log = logging.getLogger("shaobao.providers")
 
@@ -93,7 +93,7 @@ def add(viewer, provider_id: int, name: str, phone: str) -> StaffMember:
                   created_by_id=viewer.user_id)
     db.session.add(grant)
     db.session.flush()
-    audit.record(viewer.user_id, "grant.create", grant, None, _grant_snapshot(grant), county_path(provider))
+    audit.record(viewer.user_id, "grant.create", grant, None, _grant_snapshot(grant), areas.county_path(provider))
     log.info("provider staff add provider=%s user=%s phone=%s actor=%s", provider.id, user.id,
              mask_phone(phone), viewer.user_id)
     return StaffMember(grant, user)
@@ -108,7 +108,7 @@ def remove(viewer, provider_id: int, grant_id: int) -> None:
         raise NotFound(f"staff grant {grant_id} not found")
     if grant.user_id == viewer.user_id and not viewer.is_platform_admin:
         raise Forbidden("you may not change your own roles")
-    audit.record(viewer.user_id, "grant.delete", grant, _grant_snapshot(grant), None, county_path(provider))
+    audit.record(viewer.user_id, "grant.delete", grant, _grant_snapshot(grant), None, areas.county_path(provider))
     db.session.delete(grant)
     db.session.flush()
     log.info("provider staff remove provider=%s grant=%s actor=%s", provider.id, grant_id, viewer.user_id)
