@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from backend.extensions import db
 from backend.services.cases import views
-from backend.services.cases import intake
+from backend.services.cases import content_check, intake
 from backend.api import case_schemas as schemas
 from backend.api.auth import wechat
 from backend.api.case_routes import add_case_routes
@@ -25,7 +25,14 @@ blp = Blueprint("mp_cases", __name__, url_prefix="/api/mp/cases",
 def report(body):
     """Report a case (photos uploaded first); the same client_id again returns the first case.
     The answer is the case's summary: GET the case for its timeline and deadlines."""
-    case, created = intake.submit_from_phone(g.viewer, g.user, wechat(), body)
+    screened = intake.screen_from_phone(g.user, body)
+    if screened.replayed is not None:
+        return screened.replayed, 200
+    # Nothing is written yet: end the reads, so that while WeChat decides (slowly, on a bad
+    # day) this request holds no connection, nor the SQLite write lock every writer waits on.
+    db.session.commit()
+    check = content_check.verdict(wechat(), screened.openid, screened.text)
+    case, created = intake.submit_from_phone(g.viewer, g.user, body, check)
     db.session.commit()
     return case, 201 if created else 200
 

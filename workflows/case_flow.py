@@ -11,8 +11,9 @@ departments, the case merged into, the assignee, the photos) are the caller's to
 from __future__ import annotations
 
 from workflows import summons
-from workflows.engine import (ALL_KINDS, LEVEL_OWNER, Action, Actor, Clock, Context, Facts,
-                              Field, Flow, Notify, Outcome, State)
+from workflows.definition import (ALL_KINDS, LEVEL_OWNER, Action, Actor, Clock, Context, Facts,
+                                  Field, Flow, Notify, Outcome, State)
+from workflows.validation import validated
 
 RELATIONS = frozenset({
     "reporter", "supporter", "grid_worker_of_grid", "community_admin_of_community",
@@ -353,7 +354,7 @@ def _named(*functions):
     return {f.__name__: f for f in functions}
 
 
-CASE_FLOW = Flow(
+CASE_FLOW = validated(Flow(
     name="case", title="吹哨报到 case flow", initial="submitted", states=STATES,
     actions=TRIAGE + COMMUNITY + WHISTLE + DEPARTMENTS + HANDLING + VERIFICATION + ANYWHERE,
     relations=RELATIONS, level_owners=LEVEL_OWNERS, level_parties=LEVEL_PARTIES,
@@ -361,4 +362,4 @@ CASE_FLOW = Flow(
     counters=frozenset({"rework_count", "reopen_count"}),
     summons_statuses=summons.SUMMONS_STATUSES, guards=_named(*GUARDS),
     conditions=_named(*CONDITIONS), checks=_named(*CHECKS), effects=_named(*summons.EFFECTS),
-)
+))

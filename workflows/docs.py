@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from workflows.case_flow import CASE_FLOW
-from workflows.engine import STOP_ALL, Action, Clock, Field, Flow, Notify, Outcome
+from workflows.definition import STOP_ALL, Action, Clock, Field, Flow, Notify, Outcome
 from workflows.order_flow import ORDER_FLOW
 from workflows.provider_flow import PROVIDER_FLOW
 

@@ -10,7 +10,8 @@ completed order the resident left unconfirmed.
 """
 from __future__ import annotations
 
-from workflows.engine import Action, Actor, Context, Facts, Field, Flow, Notify, Outcome, State
+from workflows.definition import Action, Actor, Context, Facts, Field, Flow, Notify, Outcome, State
+from workflows.validation import validated
 
 RELATIONS = frozenset({"resident", "provider_staff", "county_admin", "system"})
 AUDIENCES = frozenset({"resident", "provider", "county"})
@@ -85,12 +86,12 @@ def _named(*functions):
     return {f.__name__: f for f in functions}
 
 
-ORDER_FLOW = Flow(
+ORDER_FLOW = validated(Flow(
     name="order", title="Social-services order flow", initial="created", states=STATES,
     actions=ACTIONS, relations=RELATIONS, level_owners={LEVEL: "county_admin"},
     level_parties={LEVEL: "county"}, clock_kinds=frozenset(), parties=frozenset({"county"}),
     audiences=AUDIENCES, conditions=_named(full_refund),
-)
+))
 
 
 def facts(state: str) -> Facts:

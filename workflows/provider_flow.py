@@ -14,7 +14,8 @@ see (the applicant's edits, the sub-merchant number's uniqueness) are the caller
 """
 from __future__ import annotations
 
-from workflows.engine import Action, Context, Field, Flow, Notify, Outcome, State
+from workflows.definition import Action, Context, Field, Flow, Notify, Outcome, State
+from workflows.validation import validated
 
 RELATIONS = frozenset({"applicant", "provider_staff", "county_admin"})
 LEVEL = "county"
@@ -72,11 +73,11 @@ ACTIONS = (
            doc="ends the certification for good; the entity may apply again"),
 )
 
-PROVIDER_FLOW = Flow(
+PROVIDER_FLOW = validated(Flow(
     name="provider", title="服务主体认证 provider onboarding", initial="applied", states=STATES,
     actions=ACTIONS, relations=RELATIONS,
     level_owners={LEVEL: "county_admin"}, level_parties={LEVEL: "county"},
     clock_kinds=frozenset(), parties=frozenset({"county"}),
     audiences=frozenset({"county", "applicant", "provider_staff"}),
     checks={"sub_mchid_is_digits": sub_mchid_is_digits},
-)
+))

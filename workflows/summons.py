@@ -10,7 +10,7 @@ which of them is the lead, every other one is a co-handler.
 """
 from __future__ import annotations
 
-from workflows.engine import Context, Facts, SummonsChange, SummonsFacts, SummonsStatus
+from workflows.definition import Context, Facts, SummonsChange, SummonsFacts, SummonsStatus
 
 SUMMONS_STATUSES = (
     SummonsStatus("summoned", "已召集", frozenset({"sign_in", "arrival"}),

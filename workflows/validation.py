@@ -1,4 +1,5 @@
-"""Checks a flow definition when it is built: `Flow.__post_init__` raises FlowError on any.
+"""Checks a flow definition when it is built: a flow module defines its flow as
+`validated(Flow(...))`, which raises FlowError listing every fault.
 
 Names must resolve (states, relations, levels, parties, audiences, clock kinds and ops,
 guards, conditions, checks, effects, counters, summons statuses), registered functions
@@ -8,13 +9,26 @@ every one able to reach a terminal state.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping
 
-# engine.py imports this module only when a Flow is built, so this import makes no cycle
-from workflows.engine import ALL_KINDS, ALL_OPS, CLOCK_OPS, FIELD_KINDS, LEVEL_OWNER
+from workflows.definition import (ALL_KINDS, ALL_OPS, CLOCK_OPS, FIELD_KINDS, LEVEL_OWNER, Action, Clock, Field,
+                                  Flow, Notify)
 
-if TYPE_CHECKING:
-    from workflows.engine import Action, Clock, Field, Flow, Notify
+
+class FlowError(ValueError):
+    """A flow definition that cannot be run; `problems` lists every fault found."""
+
+    def __init__(self, flow_name: str, problems: list[str]):
+        super().__init__(f"flow {flow_name!r} is invalid:\n- " + "\n- ".join(problems))
+        self.problems = problems
+
+
+def validated(flow: Flow) -> Flow:
+    """The flow, once nothing keeps it from being run; else FlowError."""
+    problems = flow_problems(flow)
+    if problems:
+        raise FlowError(flow.name, problems)
+    return flow
 
 
 def flow_problems(flow: Flow) -> list[str]:

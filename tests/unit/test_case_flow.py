@@ -6,8 +6,8 @@ import dataclasses
 import pytest
 
 from workflows.case_flow import CASE_FLOW, LEVEL_OWNERS, LIVE, RELATIONS
-from workflows.engine import (LEVEL_OWNER, Actor, Clock, Facts, Notify, Refused, SummonsFacts,
-                              available, decide)
+from workflows.definition import LEVEL_OWNER, Actor, Clock, Facts, Notify, SummonsFacts
+from workflows.engine import Refused, available, decide
 
 LEAD, CO, OTHER = 3, 4, 5
 STOP_ALL = Clock("stop_all", "all", None)

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from workflows.case_flow import CASE_FLOW, LEVEL_OWNERS, RELATIONS
-from workflows.engine import (LEVEL_OWNER, REFUSAL_CODES, Action, Actor, Decision, Facts, Field, Refused,
-                              SummonsFacts, available, decide)
+from workflows.definition import LEVEL_OWNER, Action, Actor, Decision, Facts, Field, SummonsFacts
+from workflows.engine import REFUSAL_CODES, Refused, available, decide
 
 DEPARTMENTS = (1, 2, 3, 4, 5)
 STATES = {s.name for s in CASE_FLOW.states}

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from workflows.engine import (ALL_KINDS, LEVEL_OWNER, Action, Actor, Clock, Facts, Field, Flow,
-                              FlowError, Notify, Outcome, Refused, State, SummonsFacts, SummonsStatus,
-                              available, decide)
+from workflows.definition import (ALL_KINDS, LEVEL_OWNER, Action, Actor, Clock, Facts, Field, Flow, Notify,
+                                  Outcome, State, SummonsFacts, SummonsStatus)
+from workflows.engine import Refused, available, decide
+from workflows.validation import FlowError, validated
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 
@@ -92,11 +93,11 @@ BASE = dict(
     guards={"always": always, "never": never}, conditions={"big": big}, checks={"even_size": even_size},
     effects={"call_teams": call_teams, "free_all": free_all, "bad_effect": bad_effect},
 )
-TOY = Flow(**BASE)
+TOY = validated(Flow(**BASE))
 
 
 def toy(**changes) -> Flow:
-    return Flow(**{**BASE, **changes})
+    return validated(Flow(**{**BASE, **changes}))
 
 
 def with_action(name: str, **changes) -> tuple[Action, ...]:
@@ -382,3 +383,27 @@ def test_the_import_scan_catches_a_foreign_import(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text("import json\nfrom flask import Flask\nfrom . import engine\n", encoding="utf-8")
     assert imported_modules(sample) == {"json", "flask", "."}
+
+
+def workflows_imports(name: str) -> set[str]:
+    return {n for n in imported_modules(WORKFLOWS / name) if n.split(".")[0] == "workflows" or n == "."}
+
+
+def test_definition_validation_and_engine_import_one_way():
+    assert workflows_imports("definition.py") == set()
+    assert workflows_imports("validation.py") == {"workflows.definition"}
+    assert workflows_imports("engine.py") <= {"workflows.definition", "workflows.validation"}
+
+
+def imports_inside_functions(path: Path) -> list[int]:
+    functions = [n for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                 if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    return [node.lineno for f in functions for node in ast.walk(f) if isinstance(node, (ast.Import, ast.ImportFrom))]
+
+
+def test_no_workflows_module_imports_inside_a_function(tmp_path):
+    for module in sorted(WORKFLOWS.glob("*.py")):
+        assert imports_inside_functions(module) == [], f"{module.name} imports inside a function"
+    sample = tmp_path / "sample.py"
+    sample.write_text("import json\n\n\ndef late():\n    from workflows import engine\n", encoding="utf-8")
+    assert imports_inside_functions(sample) == [5]

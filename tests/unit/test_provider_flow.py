@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from workflows import engine
-from workflows.engine import Actor, Facts, Refused
+from workflows.definition import Actor, Facts
+from workflows.engine import Refused
 from workflows.provider_flow import LEVEL, PROVIDER_FLOW as FLOW
 
 ADMIN = Actor(1, frozenset({"county_admin"}))

@@ -15,7 +15,7 @@ from backend.services.geo import lookup
 from backend.services.cases import photos
 from backend.services.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.services import runtime
-from workflows import engine
+from workflows import definition, engine
 from workflows.calendar import Limit
 from workflows.case_flow import CASE_FLOW
 
@@ -35,10 +35,10 @@ def _result_by(case: Case) -> int | None:
         CaseLog.case_id == case.id, CaseLog.action == "submit_result").order_by(CaseLog.seq.desc()).limit(1))
 
 
-def facts_for(case: Case) -> engine.Facts:
-    return engine.Facts(
+def facts_for(case: Case) -> definition.Facts:
+    return definition.Facts(
         state=case.state, level=case.level,
-        summonses=tuple(engine.SummonsFacts(s.id, s.department_id, s.role, s.status)
+        summonses=tuple(definition.SummonsFacts(s.id, s.department_id, s.role, s.status)
                         for s in case.summonses),
         assignee_id=case.assignee_id, rework_count=case.rework_count,
         reopen_count=case.reopen_count, reopen_limit=runtime.setting("REOPEN_LIMIT"),
@@ -46,8 +46,8 @@ def facts_for(case: Case) -> engine.Facts:
         reporter_kind=case.reporter_kind, result_by=_result_by(case))
 
 
-def actor_for(viewer, relations: frozenset[str]) -> engine.Actor:
-    return engine.Actor(viewer.user_id, relations, frozenset(viewer.department_ids()))
+def actor_for(viewer, relations: frozenset[str]) -> definition.Actor:
+    return definition.Actor(viewer.user_id, relations, frozenset(viewer.department_ids()))
 
 
 def available(viewer, case: Case, relations: frozenset[str] | None = None) -> list[str]:
@@ -55,7 +55,7 @@ def available(viewer, case: Case, relations: frozenset[str] | None = None) -> li
     return engine.available(CASE_FLOW, facts_for(case), actor_for(viewer, relations))
 
 
-def _decide(case, actor, action, payload) -> engine.Decision:
+def _decide(case, actor, action, payload) -> definition.Decision:
     try:
         return engine.decide(CASE_FLOW, facts_for(case), actor, action, payload)
     except engine.Refused as refusal:
@@ -119,7 +119,7 @@ def _check_references(viewer, case, payload) -> list:
 
 # --- writing the decision ---------------------------------------------------------------------
 
-def _apply_summonses(case: Case, decision: engine.Decision) -> dict:
+def _apply_summonses(case: Case, decision: definition.Decision) -> dict:
     """Create and move summonses; returns the engine's references -> rows."""
     rows: dict = {s.id: s for s in case.summonses}
     lead = decision.payload.get("lead_department_id")
@@ -152,7 +152,7 @@ CASE_FACTS = {  # action -> what it leaves on the case row
 }
 
 
-def _record_details(case: Case, viewer, decision: engine.Decision) -> None:
+def _record_details(case: Case, viewer, decision: definition.Decision) -> None:
     """The few facts an action leaves on the case row and on the actor's summons."""
     payload, name = decision.payload, decision.action
     if decision.to_state != "in_progress" or name in ("approve_extension", "deny_extension"):
@@ -170,7 +170,7 @@ def _extension_limit(pending: dict) -> Limit:
     return Limit(pending["days"], "work_days") if pending.get("days") else Limit(pending["hours"], "work_hours")
 
 
-def _apply_clocks(case: Case, decision: engine.Decision, summonses: dict, pending: dict | None) -> None:
+def _apply_clocks(case: Case, decision: definition.Decision, summonses: dict, pending: dict | None) -> None:
     for c in decision.clocks:
         summons = summonses.get(c.summons) if c.summons is not None else None
         if c.op == "start":
@@ -189,12 +189,12 @@ def _apply_clocks(case: Case, decision: engine.Decision, summonses: dict, pendin
 
 def _role(relations: frozenset[str], action: str, state: str, level: str) -> str:
     """The relations the actor acted in (the log's actor_role), e.g. "hub_of_township"."""
-    names = {CASE_FLOW.level_owners[level] if who == engine.LEVEL_OWNER else who
+    names = {CASE_FLOW.level_owners[level] if who == definition.LEVEL_OWNER else who
              for alternative in CASE_FLOW.action(action, state).who for who in alternative.split("&")}
     return ",".join(sorted(relations & names))
 
 
-SYSTEM = engine.Actor(0, frozenset({"system"}))
+SYSTEM = definition.Actor(0, frozenset({"system"}))
 
 
 def update_outside_flow(case_id: int, **values) -> None:

@@ -1,8 +1,11 @@
 """WeChat content security (msg_sec_check v2) on what residents write.
 
-Risky text is refused before the case exists. If WeChat cannot answer, the case is taken
-anyway (a report is never lost to WeChat being down) and marked "pending"; recheck()
-runs the check again later (the scheduler calls it; `flask cases recheck` by hand).
+Risky text is refused before the case exists. verdict() only asks WeChat, touching no
+database: the report's view asks it with no transaction open (a slow WeChat must hold no
+connection, nor SQLite's write lock), then files the case with the verdict. If WeChat cannot
+answer, the case is taken anyway (a report is never lost to WeChat being down) and marked
+"pending"; recheck() runs the check again later (the scheduler calls it; `flask cases
+recheck` by hand).
 """
 from __future__ import annotations
 
@@ -47,8 +50,13 @@ def verdict(wechat, openid: str | None, text: str) -> str:
     return "review" if result["suggest"] == "review" else "passed"
 
 
+def text(description: str, address: str | None) -> str:
+    """What is checked: the description and the address a resident wrote."""
+    return "\n".join(filter(None, [description, address]))
+
+
 def text_of(case: Case) -> str:
-    return "\n".join(filter(None, [case.description, case.address]))
+    return text(case.description, case.address)
 
 
 def reset_back_off() -> None:

@@ -68,22 +68,44 @@ def _replayed(owner: str, body: dict) -> Case | None:
     return db.session.get(Case, stored["case_id"]) if stored is not None else None
 
 
-def submit_from_phone(viewer, user, wechat, body: dict) -> tuple[Case, bool]:
-    """A report from the mini-program; (case, created). The same client_id again gives the
-    first case back (a phone on a village network retries)."""
-    owner = f"user:{user.id}"
-    replayed = _replayed(owner, body)
-    if replayed is not None:
-        return replayed, False
+@dataclass(frozen=True)
+class Screened:
+    """A phone's report read against the database, nothing written: the case a retry already
+    filed (WeChat is not asked again), or the text content security is to be asked about."""
+    replayed: Case | None
+    openid: str | None
+    text: str
+
+
+def screen_from_phone(user, body: dict) -> Screened:
+    """Reads only, before WeChat is asked: a retry of a filed report finds its case, and a
+    report refused anyway (category, attributes, place, photos, a reused client_id) is
+    refused now, so WeChat's quota and time are spent only on one otherwise ready to file."""
+    replayed = _replayed(f"user:{user.id}", body)
+    if replayed is None:
+        _ready(user, body)
+    return Screened(replayed, user.openid, content_check.text(body["description"], body.get("address")))
+
+
+def _ready(user, body: dict):
+    """The report's category, its cleaned body, its place and its photos; or the refusal."""
     category = categories.leaf(body["category_id"])
     clean = {**body, "attributes": _attributes(category, body.get("attributes"))}
     located = lookup.locate(body["lng"], body["lat"], body["coord_system"])
-    attached = photos.owned(user.id, body.get("photo_ids", []))
+    return category, clean, located, photos.owned(user.id, body.get("photo_ids", []))
+
+
+def submit_from_phone(viewer, user, body: dict, check: str) -> tuple[Case, bool]:
+    """A report from the mini-program, filed with the verdict content security gave it
+    (asked after screen_from_phone, outside any transaction); (case, created). The same
+    client_id again gives the first case back (a phone on a village network retries)."""
+    owner = f"user:{user.id}"
+    replayed = _replayed(owner, body)
+    if replayed is not None:
+        return replayed, False   # a resend filed it while WeChat was being asked
+    # Checked again: the reads screen_from_phone made are another transaction's.
+    category, clean, located, attached = _ready(user, body)
     patrol = "grid_worker" in viewer.roles
-    # Last of the checks: WeChat's quota and time are spent only on a report that is
-    # otherwise ready to file.
-    check = content_check.verdict(wechat, user.openid, "\n".join(filter(None, [
-        body["description"], body.get("address")])))
     try:
         case, entry = create_case(category=category, body=clean, located=located, reporter_id=user.id,
                                   reporter_kind="grid_worker" if patrol else "resident",

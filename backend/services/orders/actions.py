@@ -20,7 +20,7 @@ from backend.services.providers import offerings
 from backend.services.orders import money, notices, timeline
 from backend.services.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.services import runtime
-from workflows import engine
+from workflows import definition, engine
 from workflows.order_flow import ORDER_FLOW, actor, facts
 
 log = logging.getLogger("shaobao.orders")
@@ -168,7 +168,7 @@ def _who(action: str, state: str) -> tuple[str, ...]:
     return found.who if found else ()
 
 
-def _decide(order: Order, user_id: int | None, relations, action: str, payload: dict) -> engine.Decision:
+def _decide(order: Order, user_id: int | None, relations, action: str, payload: dict) -> definition.Decision:
     try:
         return engine.decide(ORDER_FLOW, facts(order.state), actor(user_id or 0, relations), action, payload)
     except engine.Refused as refused:
@@ -181,7 +181,7 @@ def _decide(order: Order, user_id: int | None, relations, action: str, payload: 
         raise Conflict(refused.message, code=refused.code) from None
 
 
-def apply(order: Order, decision: engine.Decision, actor_id: int | None, role: str) -> None:
+def apply(order: Order, decision: definition.Decision, actor_id: int | None, role: str) -> None:
     """Carry out a decision: state, money, slot, timers, log, effects."""
     before = order.state
     order.state = decision.to_state
@@ -199,7 +199,7 @@ def apply(order: Order, decision: engine.Decision, actor_id: int | None, role: s
              decision.to_state, actor_id or "system")
 
 
-def _record_step(order: Order, decision: engine.Decision) -> None:
+def _record_step(order: Order, decision: definition.Decision) -> None:
     """What a step sets on the order beside its state: the confirmation timer, the rating."""
     if decision.action == "complete":
         order.confirm_by = clock.now() + timedelta(days=runtime.setting("ORDER_CONFIRM_DAYS"))

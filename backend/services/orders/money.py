@@ -16,7 +16,7 @@ from backend.services.orders import refunds
 from backend.services.orders import settlements
 from backend.services.errors import Invalid
 from backend.services import runtime
-from workflows.engine import Decision
+from workflows.definition import Decision
 
 FULL_REFUND = {"cancel": "cancelled before the provider accepted", "decline": "declined by the provider"}
 

@@ -14,7 +14,7 @@ from backend.services.providers import log as provider_log
 from backend.services.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.services.providers import areas
 from backend.services.providers.applications import snapshot
-from workflows import engine
+from workflows import definition, engine
 from workflows.provider_flow import LEVEL, PROVIDER_FLOW
 
 log = logging.getLogger("shaobao.providers")
@@ -26,10 +26,10 @@ MESSAGES = {"wrong_state": "{action} cannot be taken while the provider is {stat
             "unknown_action": "there is no action {action!r}"}
 
 
-def _decide(viewer, provider: Provider, action: str, payload: dict) -> engine.Decision:
-    actor = engine.Actor(viewer.user_id, access.provider_relations(viewer, provider))
+def _decide(viewer, provider: Provider, action: str, payload: dict) -> definition.Decision:
+    actor = definition.Actor(viewer.user_id, access.provider_relations(viewer, provider))
     try:
-        return engine.decide(PROVIDER_FLOW, engine.Facts(state=provider.status, level=LEVEL),
+        return engine.decide(PROVIDER_FLOW, definition.Facts(state=provider.status, level=LEVEL),
                              actor, action, payload)
     except engine.Refused as refusal:
         message = MESSAGES.get(refusal.code, refusal.message).format(action=action, state=provider.status)

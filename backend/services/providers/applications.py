@@ -17,7 +17,7 @@ from backend.services.cases import photos
 from backend.services.providers import log as provider_log
 from backend.services.providers import areas
 from backend.services.errors import Conflict, Forbidden, Invalid
-from workflows import engine
+from workflows import definition, engine
 from workflows.provider_flow import LEVEL, PROVIDER_FLOW
 
 log = logging.getLogger("shaobao.providers")
@@ -199,8 +199,8 @@ def update(viewer, provider_id: int, data: dict, version: int | None) -> Provide
 
 def view(viewer, provider: Provider) -> ProviderView:
     relations = access.provider_relations(viewer, provider)
-    actions = engine.available(PROVIDER_FLOW, engine.Facts(state=provider.status, level=LEVEL),
-                               engine.Actor(viewer.user_id, relations))
+    actions = engine.available(PROVIDER_FLOW, definition.Facts(state=provider.status, level=LEVEL),
+                               definition.Actor(viewer.user_id, relations))
     areas = list(db.session.scalars(sa.select(Region).where(
         Region.id.in_([a.region_id for a in provider.areas])).order_by(Region.path)))
     return ProviderView(provider, areas, list(provider.documents), provider_log.timeline(provider.id), actions)
