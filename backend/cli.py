@@ -44,9 +44,8 @@ def cases():
 @with_appcontext
 def recheck_content():
     """Run WeChat content security again on cases it could not check at intake."""
-    from backend.services.cases import content_check
-    counts = content_check.recheck(runtime.wechat())
-    db.session.commit()
+    from backend.scheduler import jobs
+    counts = jobs.recheck(limit=100)
     click.echo("rechecked: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 

@@ -82,10 +82,14 @@ def archive(holder: heartbeat.Holder | None = None, stop: threading.Event | None
     return run_steps(ARCHIVE, holder, stop)
 
 
-def recheck() -> dict[str, int]:
-    """Content security WeChat could not do at intake (content_check explains)."""
+def recheck(limit: int = RECHECK_LIMIT) -> dict[str, int]:
+    """Content security WeChat could not do at intake (content_check explains): read,
+    end the transaction, ask WeChat holding no connection, then write the verdicts."""
     try:
-        counts = content_check.recheck(runtime.wechat(), limit=RECHECK_LIMIT)
+        cases = content_check.pending(limit)
+        db.session.commit()
+        outcomes = content_check.decide(runtime.wechat(), cases)
+        counts = content_check.record(outcomes)
         db.session.commit()
     except Exception:
         db.session.rollback()

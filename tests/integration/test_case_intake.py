@@ -110,7 +110,8 @@ def test_wechat_down_takes_the_case_and_checks_later(app, resident, sim_control)
     case = report(resident)
     assert case["content_check"] == "pending"
     from backend.services.cases import content_check
-    assert content_check.recheck(runtime.of(app).wechat) == {"passed": 1, "review": 0, "pending": 0}
+    outcomes = content_check.decide(runtime.of(app).wechat, content_check.pending())
+    assert content_check.record(outcomes) == {"passed": 1, "review": 0, "pending": 0}
     db.session.commit()
     assert db.session.get(Case, case["id"]).content_check == "passed"
 

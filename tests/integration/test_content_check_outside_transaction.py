@@ -16,6 +16,7 @@ from sqlalchemy.pool import NullPool
 
 from backend.extensions import db
 from backend.models import Case, User
+from backend.scheduler import jobs
 from backend.services import runtime
 from tests.conftest import fresh_database
 from tests.integration.case_helpers import IN_G1, category_id
@@ -132,3 +133,15 @@ def test_risky_text_is_refused_without_holding_the_database(watched, phone):
     refused = phone("unlocked-000003", 422, description="有人在这里赌博")
     assert refused["error"]["code"] == "content_risky"
     assert watched.checks == [{"in_transaction": False, "connections": 0, "other_writer": "wrote"}]
+
+
+def test_the_recheck_asks_wechat_holding_nothing(own_app, watched, phone, sim_control):
+    app, _ = own_app
+    sim_control("POST", "/sim/faults", {"path": "/wxa/msg_sec_check", "mode": "busy", "count": 1})
+    case = phone("unlocked-000004", 201)
+    assert case["content_check"] == "pending"
+    with app.app_context():
+        counts = jobs.recheck()
+    assert counts["passed"] >= 1
+    assert watched.checks[-1] == {"in_transaction": False, "connections": 0, "other_writer": "wrote"}
+    assert read(own_app, sa.select(Case.content_check).where(Case.id == case["id"])) == "passed"

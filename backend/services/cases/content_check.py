@@ -4,13 +4,14 @@ Risky text is refused before the case exists. verdict() only asks WeChat, touchi
 database: the report's view asks it with no transaction open (a slow WeChat must hold no
 connection, nor SQLite's write lock), then files the case with the verdict. If WeChat cannot
 answer, the case is taken anyway (a report is never lost to WeChat being down) and marked
-"pending"; recheck() runs the check again later (the scheduler calls it; `flask cases
-recheck` by hand).
+"pending" and checked again later: pending(), then decide() with no transaction open, then
+record() (the scheduler's recheck job; `flask cases recheck` by hand).
 """
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -64,18 +65,40 @@ def reset_back_off() -> None:
     _down_until[0] = 0.0
 
 
-def recheck(wechat, limit: int = 100) -> dict:
-    """Check the cases WeChat could not check at intake; risky ones go to human review."""
-    reset_back_off()
+@dataclass(frozen=True)
+class Pending:
+    case_id: int
+    openid: str | None
+    text: str
+
+
+def pending(limit: int = 100) -> list[Pending]:
+    """The cases WeChat could not check at intake, oldest first, as plain values: the
+    caller ends its transaction before asking WeChat about them (decide)."""
     rows = db.session.execute(
-        sa.select(Case, User.openid).join(User, User.id == Case.reporter_id, isouter=True)
+        sa.select(Case.id, User.openid, Case.description, Case.address)
+        .join(User, User.id == Case.reporter_id, isouter=True)
         .where(Case.content_check == "pending").order_by(Case.id).limit(limit)).all()
-    counts = {"passed": 0, "review": 0, "pending": 0}
-    for case, openid in rows:
+    return [Pending(case_id, openid, text(description, address))
+            for case_id, openid, description, address in rows]
+
+
+def decide(wechat, cases: list[Pending]) -> dict[int, str]:
+    """WeChat's verdict on each case, by case id; touches no database."""
+    reset_back_off()
+    outcomes = {}
+    for case in cases:
         try:
-            outcome = verdict(wechat, openid, text_of(case)) if openid else "review"
+            outcomes[case.case_id] = verdict(wechat, case.openid, case.text) if case.openid else "review"
         except Invalid:
-            outcome = "review"  # already filed: a person decides, nothing is deleted
-        actions.update_outside_flow(case.id, content_check=outcome)
+            outcomes[case.case_id] = "review"  # already filed: a person decides, nothing is deleted
+    return outcomes
+
+
+def record(outcomes: dict[int, str]) -> dict[str, int]:
+    """Write the verdicts (a case still pending stays so); the counts by outcome."""
+    counts = {"passed": 0, "review": 0, "pending": 0}
+    for case_id, outcome in outcomes.items():
+        actions.update_outside_flow(case_id, content_check=outcome)
         counts[outcome] += 1
     return counts
