@@ -64,7 +64,7 @@ class JsonLines(_Masked, JsonFormatter):
                          rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
                          json_ensure_ascii=False)  # names are Chinese: keep them readable
 
-    def formatTime(self, record: logging.LogRecord, datefmt=None) -> str:  # noqa: N802
+    def formatTime(self, record: logging.LogRecord, datefmt=None) -> str:
         return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
 
 
