@@ -35,11 +35,15 @@ def register_config(app: Flask, overrides: dict | None) -> None:
 
 
 def register_logging(app: Flask) -> None:
-    from backend.log_privacy import MaskPhones
+    """One JSON object per line on stderr (LOG_FORMAT=text: a plain line for a terminal),
+    unless the process set up logging itself (pytest, an embedding host)."""
+    from backend.log_privacy import MaskPhones, formatter
     root = logging.getLogger()
     if not root.handlers:
-        logging.basicConfig(level=logging.INFO,
-                            format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        handler = logging.StreamHandler()
+        handler.setFormatter(formatter(app.config["LOG_FORMAT"]))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
     # No full mobile number in any line: on every handler (whatever logger the record
     # comes from) and on werkzeug's own logger, whose access lines carry query strings.
     for handler in root.handlers:

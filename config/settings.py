@@ -146,6 +146,8 @@ def load(environ: dict | None = None) -> dict:
         # Test-only: a file holding seconds to add to the real clock, read by every process
         # (the end-to-end tests move time for the server and the scheduler together).
         "CLOCK_FILE": env.get("SHAOBAO_CLOCK_FILE") or None,
+        # One JSON object per line (what log collectors read); "text" for a developer's terminal.
+        "LOG_FORMAT": choice(env, "LOG_FORMAT", "json", ("json", "text")),
         **scheduler(env, name),
         **sockets(env),
         **marketplace(env),

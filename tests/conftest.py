@@ -16,6 +16,11 @@ from backend.services import runtime
 from backend.wechat.pay_keys import ensure_dev_keys
 from backend.wechat.simulator import PaySimConfig, QuietRequestHandler, create_simulator_app
 
+# Fixture modules every test may name (pytest takes pytest_plugins only from the top-level
+# conftest); a test module imports from them only constants and helpers.
+pytest_plugins = ("tests.integration.wechat_fixtures", "tests.integration.pay_fixtures",
+                  "tests.integration.scheduler_helpers")
+
 SIM_APPID = "wx00000000000tests"
 SIM_SECRET = "suite-secret-never-logged"
 SIM_SP_MCHID = "1900000001"

@@ -1,6 +1,6 @@
 """Fixtures for WeChat Pay: the simulator with Pay on, the client, a notification receiver.
 
-Import what a test module needs (not a conftest, like wechat_fixtures). The simulator runs
+Loaded through `pytest_plugins` in tests/conftest.py, like wechat_fixtures. The simulator runs
 on the frozen FROZEN_NOW clock and the client judges notification freshness on that same
 clock, so a test moves time for both with ``pay_sim.advance``. Request signatures are
 checked on the wall clock (wechatpayv3 signs with time.time()).

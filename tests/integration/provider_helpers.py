@@ -5,11 +5,11 @@ import itertools
 from datetime import timedelta
 
 import sqlalchemy as sa
+from stdnum.cn.uscc import calc_check_digit as check_char
 
 from backend.extensions import db
 from backend.models import Offering, Provider, Region
 from backend.models.types import utcnow
-from backend.services.providers.credit_code import check_char
 from tests.integration.case_helpers import upload
 
 _serial = itertools.count(1)

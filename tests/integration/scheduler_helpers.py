@@ -1,4 +1,5 @@
-"""Helpers for scheduler tests: a clock the test moves, and what the outbox holds."""
+"""Helpers for scheduler tests: a clock the test moves (the `frozen` fixture, loaded through
+`pytest_plugins` in tests/conftest.py), and what the outbox holds."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from stdnum.cn.uscc import calc_check_digit as check_char
 
 from backend.extensions import db
 from backend.models import Department, Grant, Offering, OfferingArea, Provider, ProviderArea, Region, User
-from backend.services.providers.credit_code import check_char
 
 COUNTY, T1, T2 = "140730", "140730001", "140730100"
 C1, C1B = "140730001001", "140730001002"

@@ -10,9 +10,8 @@ import pytest
 from backend.services import runtime
 from backend.wechat.pay import BillHashMismatch, NotificationRefused, PayError, PayUnavailable
 from backend.wechat.pay_bill import CHINA
-from tests.integration.pay_fixtures import (OPENID, REFUND_NOTIFY_PATH, SP_MCHID, SUB_MCHID, at,  # noqa: F401
-                                            make_client, pay, pay_app_config, pay_keys, pay_sim,
-                                            place_and_pay, receiver)
+from tests.integration.pay_fixtures import (OPENID, REFUND_NOTIFY_PATH, SP_MCHID, SUB_MCHID, at, make_client,
+                                            pay_app_config, place_and_pay)
 from tests.integration.wechat_fixtures import APPID, FROZEN_NOW
 
 

@@ -17,8 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from backend.wechat.pay_bill import CHINA
 from backend.wechat.simulator.pay_notify import RETRY_SCHEDULE
-from tests.integration.pay_fixtures import (OPENID, SP_MCHID, SUB_MCHID, at, make_client, pay,  # noqa: F401
-                                            pay_keys, pay_sim, place_and_pay, receiver)
+from tests.integration.pay_fixtures import OPENID, SP_MCHID, SUB_MCHID, at, make_client, place_and_pay
 from tests.integration.wechat_fixtures import APPID
 
 QUERY = f"/v3/pay/partner/transactions/out-trade-no/NOSUCH0001?sp_mchid={SP_MCHID}&sub_mchid={SUB_MCHID}"

@@ -16,8 +16,7 @@ from backend.scheduler import jobs
 from backend.services.finance import reconciliation
 from backend.wechat.pay_bill import CHINA
 from tests.integration import finance_helpers as fin
-from tests.integration.pay_fixtures import (at, pay, pay_keys, pay_sim, place_and_pay,  # noqa: F401
-                                            receiver)
+from tests.integration.pay_fixtures import at, place_and_pay
 
 DAY = at(0).astimezone(CHINA).date()          # the simulator's business day (Beijing)
 PAID_AT = datetime.fromtimestamp(int(at(0).timestamp()), UTC)

@@ -8,7 +8,6 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.scheduler import jobs, lease
-from tests.integration.scheduler_helpers import frozen  # noqa: F401 (a fixture)
 from tests.integration.scheduler_helpers import HOLDER, tick
 
 

@@ -8,7 +8,6 @@ import pytest
 from backend.scheduler import alerts, jobs
 from backend.services.catalogue import categories
 from tests.integration.case_helpers import act, department_id, report, upload, user_id
-from tests.integration.scheduler_helpers import frozen  # noqa: F401 (a fixture)
 from tests.integration.scheduler_helpers import (archive, beijing, case_row, clocks, entries, log_actions,
                                                  messages, push_seqs, pushes, the_clock, tick)
 

@@ -9,8 +9,7 @@ import pytest
 from wechatpy.session.memorystorage import MemoryStorage
 
 from backend.wechat.miniprogram import MiniProgramClient, WeChatError, WeChatUnavailable
-from tests.integration.wechat_fixtures import (  # noqa: F401
-    APPID, SECRET, client_factory, live_sim, mp_client)
+from tests.integration.wechat_fixtures import APPID, SECRET
 
 TEMPLATE = "tmpl-case-progress"
 DATA = {"thing1": {"value": "路灯不亮"}, "phrase2": {"value": "已受理"}}

@@ -12,11 +12,18 @@ import pytest
 import requests
 
 from backend.wechat.simulator import world_of
-from tests.integration.wechat_fixtures import APPID, SECRET, in_process, sim, simulator_app  # noqa: F401
+from tests.integration.wechat_fixtures import APPID, SECRET, SimDriver, in_process, simulator_app
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = "tmpl-case-progress"
 GOOD_DATA = {"thing1": {"value": "路灯不亮"}, "phrase2": {"value": "已受理"}}
+
+
+@pytest.fixture
+def sim() -> SimDriver:
+    """Here the simulator under test runs in process, on its own frozen clock: it stands in
+    for the suite's live `sim` in this module."""
+    return in_process(simulator_app())
 
 
 def code2session(sim, js_code, appid=APPID, secret=SECRET, **extra):

@@ -1,7 +1,7 @@
-"""Fixtures for the WeChat simulator and client tests; import them into a test module.
-
-Not a conftest: those belong to the application's suites. The simulator runs on a frozen
-base clock, so simulated time moves only when a test advances it.
+"""Fixtures for the WeChat simulator and client tests, loaded for the whole suite through
+`pytest_plugins` in tests/conftest.py (a test names a fixture; it imports only constants
+and helpers). The simulator runs on a frozen base clock, so simulated time moves only
+when a test advances it.
 """
 from __future__ import annotations
 
@@ -90,11 +90,6 @@ def in_process(app: Flask) -> SimDriver:
         return response.status_code, response.get_json(silent=True)
 
     return SimDriver(send, app=app)
-
-
-@pytest.fixture
-def sim() -> SimDriver:
-    return in_process(simulator_app())
 
 
 @pytest.fixture
