@@ -17,7 +17,7 @@ from backend.extensions import db
 from backend.models import Offering, OfferingSlot, Order, OrderLog, Provider, Region
 from backend.services import access, clock, idempotency
 from backend.services.providers import offerings
-from backend.services.orders import notices
+from backend.services import outbox
 from backend.services.orders import money
 from backend.services.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.services import runtime
@@ -67,7 +67,7 @@ def create(user_id: int, body: dict) -> tuple[Order, bool]:
     if not claimed:
         return _lost_race(owner, body)
     seq = _log(order, "create", user_id, "resident", None, "created", {"amount_fen": order.amount_fen})
-    notices.changed(order, "create", seq)
+    outbox.changed(order, "create", seq)
     log.info("order created order=%s offering=%s amount_fen=%s", order.id, offering.id, order.amount_fen)
     return order, True
 
@@ -198,9 +198,9 @@ def apply(order: Order, decision: engine.Decision, actor_id: int | None, role: s
         _release_slot(order)
     seq = _log(order, decision.action, actor_id, role, before, decision.to_state,
                {**decision.payload, **details})
-    notices.changed(order, decision.action, seq)
+    outbox.changed(order, decision.action, seq)
     for told in decision.notifications:
-        notices.notify(order, told.audience, told.event)
+        outbox.tell(order, told.audience, told.event)
     log.info("order step order=%s action=%s %s->%s by=%s", order.id, decision.action, before,
              decision.to_state, actor_id or "system")
 
@@ -238,5 +238,5 @@ def _log(order: Order, action: str, actor_id: int | None, role: str, from_state:
 def note(order: Order, action: str, payload: dict) -> int:
     """A system entry that changes no state (a late payment, a refund settled); its seq."""
     seq = _log(order, action, None, "system", order.state, order.state, payload)
-    notices.changed(order, action, seq)
+    outbox.changed(order, action, seq)
     return seq
