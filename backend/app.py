@@ -152,8 +152,14 @@ def _pay_client(held) -> None:
 
 
 def register_effects(app: Flask) -> None:
-    from backend import effects
-    effects.install(app)
+    """The relay's handler map (one handler per kind of effect the services write), handed
+    to delivery with the after-commit hooks; the scheduler's and the CLI's sweeps use it too."""
+    from backend.effects import delivery, order_notices, pushes, subscribe_messages, wechat_pay
+
+    delivery.install(app, {"push": pushes.deliver, "subscribe_message": subscribe_messages.deliver,
+                           "order_push": order_notices.push, "order_message": order_notices.message,
+                           "pay_refund": wechat_pay.refund, "pay_settle": wechat_pay.settle,
+                           "pay_close": wechat_pay.close})
 
 
 def register_api(app: Flask) -> None:

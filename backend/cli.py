@@ -5,6 +5,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from backend.effects import delivery
 from backend.extensions import db
 from backend.services import runtime
 
@@ -90,8 +91,7 @@ def outbox():
 @with_appcontext
 def outbox_sweep():
     """Deliver what is due now: left behind by a process that died, or backed off."""
-    from backend.effects import relay
-    counts = relay.sweep()
+    counts = delivery.sweep()
     click.echo("outbox: " + (", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing due"))
 
 

@@ -1,5 +1,6 @@
-"""Order effects: a Socket.IO push per timeline row (event "order", ids and numbers only,
-like a case's), and the "order update" subscribe message."""
+"""The order channel's handlers: "order_push", a Socket.IO push per timeline row (event
+"order", ids and numbers only, like a case's), and "order_message", the "order update"
+subscribe message (who gets one is the audiences table's: services/audiences.py)."""
 from __future__ import annotations
 
 import logging
@@ -8,12 +9,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from backend.effects import subscribe_messages
-from backend.realtime import push as sockets
-from backend.effects.relay import Final, Retry
+from backend.effects.outcomes import Final, Retry
 from backend.extensions import db
 from backend.models import Grant, Order, OrderLog, OutboxEffect, Region, User
-from backend.services import access
-from backend.services.orders import notices
+from backend.realtime import push as sockets
+from backend.services import access, audiences
 
 log = logging.getLogger("shaobao.order_pushes")
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -48,7 +48,7 @@ def audience(order: Order) -> list[int]:
                      sa.literal(order.region_path).startswith(Region.path)))
     platform = (sa.select(Grant.user_id).join(User, User.id == Grant.user_id)
                 .where(Grant.role == "platform_admin", User.active))
-    people = {order.resident_id, *notices.provider_staff(order.provider_id)}
+    people = {order.resident_id, *audiences.provider_staff(order.provider_id)}
     people.update(db.session.scalars(county.union(platform)))
     return sorted(people)
 

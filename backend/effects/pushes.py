@@ -4,9 +4,9 @@ as they are when it goes out; Socket.IO delivers at most once and a client that 
 resyncs by seq, so a push that cannot go out is retried briefly, then given up as dead."""
 from __future__ import annotations
 
-from backend.realtime import push
-from backend.effects.relay import Final, Retry
+from backend.effects.outcomes import Final, Retry
 from backend.models import OutboxEffect
+from backend.realtime import push
 
 
 def deliver(effect: OutboxEffect) -> None:

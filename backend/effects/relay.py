@@ -7,76 +7,53 @@ sweeping what is left) never take the same row, and a relay that dies lets go wh
 lease passes: a restarted relay picks up what is left. The window between a delivery and
 its settling is the only place an effect can go out twice (WeChat has no idempotency
 key for subscribe messages); it is kept to one short transaction.
+
+The relay knows no channel: it is handed the handler of each kind of effect (the map
+backend/app.py builds; delivery.handlers() reads it from the app). A handler returns when
+it delivered, or raises Retry or Final (effects/outcomes.py).
 """
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
+from backend.effects.outcomes import Final, Retry
 from backend.extensions import db
 from backend.models import OutboxEffect
-from backend.services import clock
-from backend.services import runtime
+from backend.services import clock, runtime
 
 log = logging.getLogger("shaobao.relay")
 BACK_OFF_FIRST_SECONDS = 5.0
 BACK_OFF_MAX_SECONDS = 3600.0
-
-
-class Retry(Exception):
-    """Delivery failed for now (WeChat busy, Redis away): try again after a back-off, or at
-    `after` when the wait is known (a daily quota) - that is not counted as an attempt."""
-
-    def __init__(self, reason: str, after=None):
-        super().__init__(reason)
-        self.after = after
-
-
-class Final(Exception):
-    """Delivery is impossible and retrying will not help; ``outcome`` says how it ended."""
-
-    def __init__(self, outcome: str, reason: str):
-        super().__init__(reason)
-        self.outcome = outcome
-
-
-def _handlers() -> dict[str, Callable[[OutboxEffect], None]]:
-    # Imported here: the handlers import Retry and Final from this module.
-    from backend.effects import pushes, subscribe_messages
-    from backend.effects import order_notices
-    from backend.effects import wechat_pay
-    return {"push": pushes.deliver, "subscribe_message": subscribe_messages.deliver,
-            "order_push": order_notices.push, "order_message": order_notices.message,
-            "pay_refund": wechat_pay.refund, "pay_settle": wechat_pay.settle, "pay_close": wechat_pay.close}
-
-
+Handler = Callable[[OutboxEffect], None]
+Handlers = Mapping[str, Handler]   # effect kind -> its handler
 CLAIM_MAX = 100
 # Socket pushes: milliseconds each, settled together in one statement.
 PUSHES = ("push", "order_push")
 
 
-def deliver(ids: list[int]) -> dict[str, int]:
+def deliver(handlers: Handlers, ids: list[int]) -> dict[str, int]:
     """Deliver these effects now if still pending (what requests just committed)."""
     counts: dict[str, int] = {}
     for first in range(0, len(ids), CLAIM_MAX):
-        for outcome, n in _run(ids[first:first + CLAIM_MAX], CLAIM_MAX).items():
+        for outcome, n in _run(handlers, ids[first:first + CLAIM_MAX], CLAIM_MAX).items():
             counts[outcome] = counts.get(outcome, 0) + n
     return counts
 
 
-def sweep(limit: int = CLAIM_MAX) -> dict[str, int]:
+def sweep(handlers: Handlers, limit: int = CLAIM_MAX) -> dict[str, int]:
     """Deliver what is due: left by a relay that died, or waiting out a back-off."""
-    return _run(None, limit)
+    return _run(handlers, None, limit)
 
 
-def _run(ids: list[int] | None, limit: int) -> dict[str, int]:
+def _run(handlers: Handlers, ids: list[int] | None, limit: int) -> dict[str, int]:
     counts: dict[str, int] = {}
-    handlers, pushed, unavailable = _handlers(), [], set()
+    pushed, unavailable = [], set()
     effects, lease = _claim(ids, limit)
     # An attempt must end inside the lease: after it, another relay may take the effect.
     last_start = lease - timedelta(seconds=runtime.setting("WECHAT_TIMEOUT_SECONDS") + 1)
@@ -140,10 +117,16 @@ def _claim(ids: list[int] | None, limit: int) -> tuple[list[OutboxEffect], objec
     return sorted(rows, key=lambda row: row.id), lease
 
 
-def _attempt(handlers, effect: OutboxEffect, lease) -> str | None:
+def _attempt(handlers: Handlers, effect: OutboxEffect, lease) -> str | None:
     """The outcome, settled and committed; None for a push delivered (settled in bulk)."""
+    handler = handlers.get(effect.kind)
+    if handler is None:
+        # A kind written by a newer release, or a handler left out of the map: retrying
+        # cannot help, and it must not pass for delivered. A person looks (dead letters).
+        log.error("effect %s: no handler for kind %r", effect.id, effect.kind)
+        return _settle(effect, lease, "dead", f"no handler for effects of kind {effect.kind!r}")
     try:
-        handlers[effect.kind](effect)
+        handler(effect)
     except Retry as exc:
         if exc.after is not None:   # a wait known in advance: not a failed attempt
             return _settle(effect, lease, None, str(exc), counted=False, after=exc.after)

@@ -1,10 +1,10 @@
 """WeChat subscribe messages to residents at their steps (accepted, dispatched, result
-ready, closed - please rate).
+ready, closed - please rate: which steps reach whom is services/audiences.py's table).
 
 WeChat allows one message per acceptance the user gave in wx.requestSubscribeMessage. The
-mini-program reports what the user accepted (services/subscriptions.py keeps the count);
-a message without an acceptance is not sent (WeChat would answer 43101), and a 43101 is
-final: the count WeChat keeps is the one that counts, so ours drops to zero.
+mini-program reports what the user accepted (services/people/subscriptions.py keeps the
+count); a message without an acceptance is not sent (WeChat would answer 43101), and a 43101
+is final: the count WeChat keeps is the one that counts, so ours drops to zero.
 """
 from __future__ import annotations
 
@@ -12,15 +12,13 @@ import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-
-from backend.effects.relay import Final, Retry
+from backend.effects.outcomes import Final, Retry
 from backend.extensions import db
 from backend.models import Case, OutboxEffect, User
-from backend.services import clock
+from backend.services import clock, runtime
 from backend.services.catalogue import categories
 from backend.services.people import subscriptions
 from backend.wechat.miniprogram import WeChatError, WeChatUnavailable
-from backend.services import runtime
 
 log = logging.getLogger("shaobao.subscribe_messages")
 ZONE = ZoneInfo("Asia/Shanghai")

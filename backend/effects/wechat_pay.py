@@ -11,16 +11,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-
-from backend.effects.relay import Final, Retry
+from backend.effects.outcomes import Final, Retry
 from backend.extensions import db
 from backend.models import Order, OutboxEffect, Provider, Refund, Settlement
-from backend.services import clock
-from backend.services.orders import payments
-from backend.services.orders import refunds
-from backend.services.orders import settlements
+from backend.services import clock, runtime
+from backend.services.orders import payments, refunds, settlements
 from backend.wechat.pay import PayError, PayUnavailable
-from backend.services import runtime
 
 log = logging.getLogger("shaobao.pay_effects")
 REFUND_WAIT = timedelta(minutes=1)

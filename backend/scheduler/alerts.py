@@ -57,7 +57,7 @@ def _tell(told: list[Told]) -> None:
     outbox.cases_changed(changes)
     for case, _entry, about, audiences in told:
         for audience, event in audiences:
-            outbox.notify(case, audience, event, **about)
+            outbox.tell(case, audience, event, **about)
 
 
 def warn(rows: Claimed, moment: datetime) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 
-from backend.effects import relay
+from backend.effects import delivery
 from backend.extensions import db
 from backend.scheduler import actions, alerts, claims, heartbeat
 from backend.services import clock
@@ -106,7 +106,7 @@ def sweep_outbox(stop: threading.Event | None = None) -> dict[str, int]:
     until fewer than a claim's worth were due."""
     totals: dict[str, int] = {}
     while not (stop is not None and stop.is_set()):
-        counts = relay.sweep(SWEEP_LIMIT)
+        counts = delivery.sweep(SWEEP_LIMIT)
         for outcome, count in counts.items():
             totals[outcome] = totals.get(outcome, 0) + count
         if sum(counts.values()) < SWEEP_LIMIT:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import OfferingSlot, Provider, Settlement
-from backend.effects import relay
+from backend.effects import delivery
 from backend.scheduler import order_jobs
 from tests.integration.market_fixtures import OTHER_TOWNSHIP_CODE, inside
 from tests.integration.order_helpers import STAFF, Shop, balances, dead_effects, row
@@ -54,7 +54,7 @@ def settled_once_refunded(shop) -> None:
     has finished it the scheduler books the shares."""
     assert order_jobs.query_settlements() == 0
     shop.later(61)
-    assert relay.sweep().get("delivered") == 1
+    assert delivery.sweep().get("delivered") == 1
     shop.later(61)
     assert order_jobs.query_settlements() == 1
 

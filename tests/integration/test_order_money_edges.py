@@ -7,7 +7,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from backend.effects import relay
+from backend.effects import delivery
 from backend.extensions import db
 from backend.models import Grant, OfferingSlot, Order, Provider, Settlement, User
 from backend.scheduler import order_jobs
@@ -71,7 +71,7 @@ def test_a_payment_asked_for_while_the_order_is_cancelled_cannot_be_made(shop):
     shop.step(shop.resident, order["id"], "cancel", face="mp")   # ... the resident cancels meanwhile ...
     assert payments.prepay(checkout) is None                # ... and WeChat's new order is closed again
     db.session.commit()
-    relay.sweep()
+    delivery.sweep()
     [held] = [o for o in requests.get(f"{shop.sim.url}/sim/pay/orders", timeout=5).json()["orders"]
               if o["out_trade_no"] == row(order["id"]).out_trade_no]
     assert held["trade_state"] == "CLOSED"

@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from backend.services import runtime
-from backend.effects import relay
+from backend.effects import delivery, relay
+from backend.effects.outcomes import Retry
 from backend.extensions import db
 from backend.models import OutboxEffect, SubscribeCredit
 from backend.models.types import utcnow
@@ -91,7 +92,7 @@ def test_43101_is_final_and_wechat_s_count_wins(resident, hub, sim_control):
     [effect] = subscribe_effects(case["id"])
     assert effect.outcome == "refused" and "43101" in effect.last_error and effect.attempts == 1
     assert db.session.get(SubscribeCredit, (user_id(RESIDENT), TEMPLATES["accepted"])).available == 0
-    relay.sweep()
+    delivery.sweep()
     assert effect.attempts == 1   # final: never tried again
 
 
@@ -104,11 +105,11 @@ def test_wechat_busy_is_retried_after_a_back_off_and_delivered_once(resident, hu
     [effect] = subscribe_effects(case["id"])
     assert (effect.outcome, effect.attempts) == (None, 1) and "-1" in effect.last_error
     assert effect.next_attempt_at == clock["now"] + timedelta(seconds=5)
-    relay.sweep()                       # not due yet
+    delivery.sweep()                       # not due yet
     assert (effect.outcome, effect.attempts) == (None, 1)
     clock["now"] += timedelta(seconds=6)
-    relay.sweep()
-    relay.sweep()
+    delivery.sweep()
+    delivery.sweep()
     assert (effect.outcome, effect.attempts) == ("delivered", 2)
     assert len(messages(sim_control)) - before == 1
 
@@ -122,7 +123,7 @@ def test_a_dead_letter_is_shown_to_county_admins_and_can_be_sent_again(
         sim_control("POST", "/sim/faults", {"path": "/cgi-bin/message/subscribe/send", "mode": "busy", "count": 2})
         act(hub, case["id"], "accept")
         clock["now"] += timedelta(seconds=6)
-        relay.sweep()
+        delivery.sweep()
     finally:
         app.config["OUTBOX_MAX_ATTEMPTS"] = 8
     [effect] = subscribe_effects(case["id"])
@@ -135,7 +136,7 @@ def test_a_dead_letter_is_shown_to_county_admins_and_can_be_sent_again(
     answer = county.post(f"/api/console/outbox/{effect.id}/retry")
     assert answer.status_code == 200 and answer.json["outcome"] is None
     assert county.post(f"/api/console/outbox/{effect.id}/retry").status_code == 409
-    relay.sweep()
+    delivery.sweep()
     assert (effect.outcome, effect.attempts) == ("delivered", 1)
 
 
@@ -151,8 +152,8 @@ def test_effects_left_by_a_process_that_died_are_delivered_once_by_the_sweeper(
         app.config["OUTBOX_DELIVERY"] = "inline"
     [effect] = subscribe_effects(case["id"])
     assert effect.outcome is None and effect.attempts == 0
-    relay.sweep()
-    relay.sweep()
+    delivery.sweep()
+    delivery.sweep()
     assert (effect.outcome, effect.attempts) == ("delivered", 1)
     assert len(messages(sim_control)) - before == 1
 
@@ -166,9 +167,9 @@ def test_a_claimed_effect_is_not_taken_again_until_its_lease_passes(app, residen
         app.config["OUTBOX_DELIVERY"] = "inline"
     taken, _ = relay._claim(None, 100)    # a relay took them, then died
     assert "subscribe_message" in {e.kind for e in taken}
-    assert relay.sweep() == {}
+    assert delivery.sweep() == {}
     clock["now"] += timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"] + 1)
-    relay.sweep()
+    delivery.sweep()
     assert [e.attempts for e in taken] == [2] * len(taken)   # taken once more, by the sweeper
 
 
@@ -202,7 +203,7 @@ def test_a_hanging_wechat_costs_one_timeout_per_batch_and_tells_nobody_twice(
     finally:
         app.config["OUTBOX_DELIVERY"] = "inline"
     started = time.monotonic()
-    assert relay.sweep() == {"delivered": 1, "retry": 2}   # the push; both messages wait
+    assert delivery.sweep() == {"delivered": 1, "retry": 2}   # the push; both messages wait
     assert time.monotonic() - started < 2 + 1.5            # one client timeout, not two
     effects = subscribe_effects(case["id"])
     assert [e.attempts for e in effects] == [1, 0]          # the second was not tried
@@ -211,7 +212,7 @@ def test_a_hanging_wechat_costs_one_timeout_per_batch_and_tells_nobody_twice(
     while len(sim_control("GET", f"/sim/messages?openid={RESIDENT}")["messages"]) == before[RESIDENT]:
         assert time.monotonic() < deadline, "WeChat never finished the slow send"
         time.sleep(0.05)
-    relay.sweep()
+    delivery.sweep()
     assert sorted(e.outcome for e in effects) == ["delivered", "refused"]
     for who in (RESIDENT, "demo-resident-2"):
         assert len(sim_control("GET", f"/sim/messages?openid={who}")["messages"]) - before[who] == 1
@@ -226,7 +227,7 @@ def test_a_relay_whose_lease_ran_out_writes_nothing_over_the_new_holder(app, res
         app.config["OUTBOX_DELIVERY"] = "inline"
     taken, first_lease = relay._claim(None, 100)          # relay A takes them and stalls
     clock["now"] += timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"] + 1)
-    relay.sweep()                                          # relay B takes them and settles
+    delivery.sweep()                                          # relay B takes them and settles
     [effect] = [e for e in taken if e.kind == "subscribe_message"]
     settled = db.session.scalar(sa.select(OutboxEffect.outcome).where(OutboxEffect.id == effect.id))
     assert settled == "skipped"                            # B: no acceptance held
@@ -238,15 +239,13 @@ def test_a_relay_whose_lease_ran_out_writes_nothing_over_the_new_holder(app, res
 
 def test_a_known_wait_is_not_an_attempt(app, resident, hub, clock, monkeypatch):
     """WeChat's daily quota (45009): the message waits for tomorrow, attempts untouched."""
-    from backend.effects import subscribe_messages
-
     tomorrow = clock["now"] + timedelta(hours=9)
     def quota_spent(effect):
-        raise relay.Retry("WeChat error 45009: reach max api daily quota limit", after=tomorrow)
-    monkeypatch.setattr(subscribe_messages, "deliver", quota_spent)
+        raise Retry("WeChat error 45009: reach max api daily quota limit", after=tomorrow)
+    monkeypatch.setitem(delivery.handlers(app), "subscribe_message", quota_spent)
     case = report(resident)
     act(hub, case["id"], "accept")
     for _ in range(12):    # more sweeps than OUTBOX_MAX_ATTEMPTS: never dead for waiting
-        relay.sweep()
+        delivery.sweep()
     [effect] = subscribe_effects(case["id"])
     assert (effect.outcome, effect.attempts, effect.next_attempt_at) == (None, 0, tomorrow)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from backend.effects import delivery
 from backend.scheduler import alerts, jobs
 from backend.services.catalogue import categories
 from tests.integration.case_helpers import act, department_id, report, upload, user_id
@@ -221,10 +222,9 @@ def test_a_stopped_clock_never_fires(people, frozen):
     assert pushes(case_id, "deadline_warning", "overdue") == []
 
 
-def test_the_outbox_sweep_delivers_what_the_tick_wrote(people, frozen, monkeypatch):
-    from backend.effects import pushes as push_effects
+def test_the_outbox_sweep_delivers_what_the_tick_wrote(app, people, frozen, monkeypatch):
     sent = []
-    monkeypatch.setattr(push_effects, "deliver", lambda effect: sent.append(
+    monkeypatch.setitem(delivery.handlers(app), "push", lambda effect: sent.append(
         (effect.payload["case_id"], effect.payload["event"], effect.payload["seq"])))
     case_id = report(people.resident)["id"]
     frozen.set("2026-03-02 12:01")

@@ -226,7 +226,7 @@ def _merge_into(case: Case, actor_id: int | None) -> None:
     update_outside_flow(target.id, support_count=Case.__table__.c.support_count + len(added))
     entry = caselog.append(target, "merged_in", actor_id, "merge", target.state, target.state,
                            {"case_id": case.id, "followers_added": len(added)})
-    outbox.case_changed(target, "merged_in", entry.seq)
+    outbox.changed(target, "merged_in", entry.seq)
 
 
 def act(viewer, case_id: int, action: str, payload: dict, version: int | None) -> Case:
@@ -261,8 +261,8 @@ def act(viewer, case_id: int, action: str, payload: dict, version: int | None) -
         photos.attach(case.id, attached, PHOTO_PURPOSE.get(action, "note"), actor_id, entry)
     if action == "merge":
         _merge_into(case, actor_id)
-    outbox.case_changed(case, action, entry.seq)
+    outbox.changed(case, action, entry.seq)
     for note in decision.notifications:
-        outbox.notify(case, note.audience, note.event, action=action)
+        outbox.tell(case, note.audience, note.event, action=action)
     log.info("case action case=%s action=%s %s->%s actor=%s", case.id, action, from_state, case.state, actor_id)
     return case

@@ -56,7 +56,7 @@ def create_case(*, category: Category, body: dict, located, reporter_id: int | N
     entry = caselog.append(case, "submit", reporter_id, reporter_kind, None, case.state,
                            {"category": category.code, "channel": channel})
     deadlines.start(case, "triage", LEVEL_PARTIES[case.level], fresh=True)
-    outbox.case_changed(case, "submit", entry.seq)
+    outbox.changed(case, "submit", entry.seq)
     log.info("case created case=%s category=%s channel=%s region=%s", case.id, category.code,
              channel, located.code)
     return case, entry

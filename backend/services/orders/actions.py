@@ -17,7 +17,8 @@ from backend.extensions import db
 from backend.models import Offering, OfferingSlot, Order, Provider, Region
 from backend.services import access, clock, idempotency
 from backend.services.providers import offerings
-from backend.services.orders import money, notices, timeline
+from backend.services import outbox
+from backend.services.orders import money, timeline
 from backend.services.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.services import runtime
 from workflows import definition, engine
@@ -66,7 +67,7 @@ def create(user_id: int, body: dict) -> tuple[Order, bool]:
     if not claimed:
         return _lost_race(owner, body)
     seq = timeline.append(order, "create", user_id, "resident", None, "created", {"amount_fen": order.amount_fen})
-    notices.changed(order, "create", seq)
+    outbox.changed(order, "create", seq)
     log.info("order created order=%s offering=%s amount_fen=%s", order.id, offering.id, order.amount_fen)
     return order, True
 
@@ -192,9 +193,9 @@ def apply(order: Order, decision: definition.Decision, actor_id: int | None, rol
         _release_slot(order)
     seq = timeline.append(order, decision.action, actor_id, role, before, decision.to_state,
                {**decision.payload, **details})
-    notices.changed(order, decision.action, seq)
+    outbox.changed(order, decision.action, seq)
     for told in decision.notifications:
-        notices.notify(order, told.audience, told.event)
+        outbox.tell(order, told.audience, told.event)
     log.info("order step order=%s action=%s %s->%s by=%s", order.id, decision.action, before,
              decision.to_state, actor_id or "system")
 

@@ -7,8 +7,7 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Order, OrderLog
-from backend.services import clock
-from backend.services.orders import notices
+from backend.services import clock, outbox
 
 
 def entries(order: Order) -> list[OrderLog]:
@@ -31,5 +30,5 @@ def append(order: Order, action: str, actor_id: int | None, role: str, from_stat
 def note(order: Order, action: str, payload: dict) -> int:
     """A system entry that changes no state (a late payment, a refund settled); its seq."""
     seq = append(order, action, None, "system", order.state, order.state, payload)
-    notices.changed(order, action, seq)
+    outbox.changed(order, action, seq)
     return seq

@@ -7,7 +7,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from backend.effects import relay
+from backend.effects import delivery
 from backend.extensions import db
 from backend.models import Offering, Region
 from tests.integration.sockets.live import in_app
@@ -33,11 +33,11 @@ def test_an_order_step_reaches_exactly_who_may_see_the_order(live):
     phones = {openid: live.phone(openid) for openid in USERS}
     ears = {openid: live.ear(phone.token) for openid, phone in phones.items()}
     with in_app(live):
-        while sum(relay.sweep().values()):   # what earlier tests on this server left behind
+        while sum(delivery.sweep().values()):   # what earlier tests on this server left behind
             pass
     placed = order(live, phones["demo-resident-1"])
     with in_app(live):
-        assert relay.sweep().get("delivered") == 1   # the order's first push (OUTBOX_DELIVERY is off here)
+        assert delivery.sweep().get("delivered") == 1   # the order's first push (OUTBOX_DELIVERY is off here)
     marker = next(markers)
     for phone in phones.values():
         live.marker(phone.user_id, marker)
