@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from backend.effects import subscribe_messages
 from backend.effects.outcomes import Final, Retry
 from backend.extensions import db
-from backend.models import Grant, Order, OrderLog, OutboxEffect, Region, User
+from backend.models import Order, OrderLog, OutboxEffect
 from backend.realtime import push as sockets
-from backend.services import access, audiences
+from backend.services import access
 
 log = logging.getLogger("shaobao.order_pushes")
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -31,26 +31,12 @@ def push(effect: OutboxEffect) -> None:
                               .order_by(OrderLog.seq.desc()).limit(1)).first()
     payload = {"order_id": order.id, "seq": last.seq, "event": effect.payload["event"], "state": order.state,
                "version": order.version, "at": last.at.isoformat()}
-    rooms = [access.user_room(user_id) for user_id in audience(order)]
+    rooms = [access.user_room(user_id) for user_id in access.order_viewers(order)]
     try:
         sockets.emit_to_rooms("order", payload, rooms)
     except sockets.PushUnavailable as exc:
         raise Retry(str(exc)) from None
     log.info("push order=%s event=%s seq=%s rooms=%d", order.id, payload["event"], last.seq, len(rooms))
-
-
-def audience(order: Order) -> list[int]:
-    """Who may see the order now: its resident, its provider's staff, the county's
-    administrators (access.order_filter's rule, asked the other way round)."""
-    county = (sa.select(Grant.user_id).join(Region, Region.id == Grant.region_id)
-              .join(User, User.id == Grant.user_id)
-              .where(Grant.role.in_(("county_admin", "platform_admin")), User.active,
-                     sa.literal(order.region_path).startswith(Region.path)))
-    platform = (sa.select(Grant.user_id).join(User, User.id == Grant.user_id)
-                .where(Grant.role == "platform_admin", User.active))
-    people = {order.resident_id, *audiences.provider_staff(order.provider_id)}
-    people.update(db.session.scalars(county.union(platform)))
-    return sorted(people)
 
 
 def message(effect: OutboxEffect) -> None:

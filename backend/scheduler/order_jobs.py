@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from backend.extensions import db
 from backend.models import Order, Provider, Refund, Settlement
 from backend.services import clock
-from backend.services.orders import locks
+from backend.services import locks
 from backend.services.orders import actions
 from backend.services.orders import payments
 from backend.services.orders import refunds

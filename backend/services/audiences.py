@@ -4,7 +4,7 @@ A flow names who is concerned by each step (workflows: Notify(audience, event) p
 and outcome), and the scheduler names who is concerned by an alert (scheduler/alerts.py).
 What reaches them is decided here, for cases and orders alike:
 - every change of a case or an order is one push to the sockets of everyone who may see it
-  (the rooms are a permission: access.case_rooms, effects/order_notices.audience); staff
+  (the rooms are a permission: access.case_rooms, access.order_viewers); staff
   audiences (a hub, a lead department...) hear of their steps that way and in the console;
 - people who are told one by one (a case's reporter and supporters, an order's resident and
   its provider's staff) get a WeChat subscribe message at the steps this table names, with
@@ -22,7 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import Case, CaseSupport, Grant, Order, User
+from backend.models import Case, CaseSupport, Order
+from backend.services import access
 
 Decision = dict[str, str | None]   # audience -> template step (None: not messaged)
 
@@ -62,13 +63,6 @@ def _supporters(case: Case) -> list[int]:
     return list(db.session.scalars(sa.select(CaseSupport.user_id).where(CaseSupport.case_id == case.id)))
 
 
-def provider_staff(provider_id: int) -> list[int]:
-    """Active people holding provider_staff for the provider, as they are now."""
-    return list(db.session.scalars(sa.select(Grant.user_id).join(User, User.id == Grant.user_id)
-                                   .where(Grant.role == "provider_staff", Grant.provider_id == provider_id,
-                                          User.active).distinct()))
-
-
 RESIDENTS = ("reporter", "supporters")
 CASE = Audiences(
     key="case_id", push="push", message="subscribe_message",
@@ -97,7 +91,7 @@ PARTIES = ("resident", "provider")
 ORDER = Audiences(
     key="order_id", push="order_push", message="order_message",
     people={"resident": lambda order: [order.resident_id],
-            "provider": lambda order: provider_staff(order.provider_id)},
+            "provider": lambda order: access.provider_staff(order.provider_id)},
     by_push=frozenset({"county"}),   # the county reads its disputes in the console
     steps={
         "paid": told(ORDER_UPDATE, *PARTIES), "accepted": told(ORDER_UPDATE, "resident"),

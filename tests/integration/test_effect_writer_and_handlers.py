@@ -11,7 +11,7 @@ from sqlalchemy import event
 from backend.effects import delivery
 from backend.extensions import db
 from backend.models import Case, OutboxEffect
-from backend.services import audiences, outbox
+from backend.services import access, audiences, outbox
 from tests.integration.case_helpers import report
 from tests.integration.order_helpers import Shop, row
 
@@ -99,7 +99,7 @@ def test_an_order_step_writes_one_push_and_a_message_per_person_told(shop):
     assert [(e.kind, e.payload) for e in effects if e.kind == "order_push"] == [
         ("order_push", {"order_id": order["id"], "event": "create", "seq": 1}),
         ("order_push", {"order_id": order["id"], "event": "pay", "seq": 2})]
-    staff = audiences.provider_staff(placed.provider_id)
+    staff = access.provider_staff(placed.provider_id)
     assert staff
     told = [(e.recipient_id, e.payload) for e in effects if e.kind == "order_message"]
     assert sorted(told, key=lambda t: t[0]) == sorted(

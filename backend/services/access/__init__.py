@@ -14,7 +14,7 @@ from backend.services.access.cases import (AREA_RELATIONS, CASE_AREA_ROLES, LEVE
                                            OWNER_CHAIN, case_ancestor_path, case_filter, case_relations,
                                            photo_filter)
 from backend.services.access.orders import (ensure_finance_viewer, ensure_money_viewer, finance_filter,
-                                            order_filter, order_relations, visible_order,
+                                            order_filter, order_relations, order_viewers, visible_order,
                                             visible_order_books)
 from backend.services.access.people import (ADMIN_ROLES, GRANTABLE, STAFF_REGION_ROLES, department_filter,
                                             ensure_county_admin, ensure_may_grant, ensure_may_manage_user,
@@ -22,7 +22,7 @@ from backend.services.access.people import (ADMIN_ROLES, GRANTABLE, STAFF_REGION
                                             may_grant, region_filter, user_filter)
 from backend.services.access.providers import (APPLICATION_STATES, catalogue_filter, ensure_may_manage_staff,
                                                ensure_provider_staff, offering_filter, provider_filter,
-                                               provider_photo_filter, provider_relations)
+                                               provider_photo_filter, provider_relations, provider_staff)
 from backend.services.access.rooms import CASE_ROOM_ROLES, case_rooms, grant_room, socket_rooms, user_room
 from backend.services.access.trails import audit_filter, effect_filter
 from backend.services.access.viewer import Scope, Viewer, grant_scopes, under_any, viewer_for, viewer_from
@@ -36,7 +36,7 @@ __all__ = [
     "ensure_may_grant", "ensure_may_manage_staff", "ensure_may_manage_user", "ensure_money_viewer",
     "ensure_provider_staff", "ensure_region_admin", "finance_filter", "get_visible", "grant_filter",
     "grant_path", "grant_room", "grant_scope_path", "grant_scopes", "may_grant", "offering_filter",
-    "order_filter", "order_relations", "photo_filter", "provider_filter", "provider_photo_filter",
-    "provider_relations", "region_filter", "socket_rooms", "under_any", "user_filter", "user_room",
+    "order_filter", "order_relations", "order_viewers", "photo_filter", "provider_filter", "provider_photo_filter",
+    "provider_relations", "provider_staff", "region_filter", "socket_rooms", "under_any", "user_filter", "user_room",
     "viewer_for", "viewer_from", "visible", "visible_order", "visible_order_books",
 ]

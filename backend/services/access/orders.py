@@ -7,10 +7,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import Order
+from backend.models import Grant, Order, Region, User
+from backend.services.access.providers import provider_staff
 from backend.services.access.viewer import Viewer, under_any
 from backend.services.errors import Forbidden, NotFound
-from backend.services.orders import locks
+from backend.services import locks
 
 
 def order_filter(viewer: Viewer):
@@ -80,3 +81,18 @@ def visible_order_books(viewer: Viewer, order_id: int) -> Order:
     if not order_relations(viewer, order) & {"provider_staff", "county_admin"}:
         raise Forbidden("an order's ledger is for its provider and the county administrator")
     return order
+
+
+def order_viewers(order: Order) -> list[int]:
+    """Who may see the order now: its resident, its provider's staff, the county's
+    administrators (order_filter's rule, asked the other way round): the order's pushes
+    go to their rooms."""
+    county = (sa.select(Grant.user_id).join(Region, Region.id == Grant.region_id)
+              .join(User, User.id == Grant.user_id)
+              .where(Grant.role.in_(("county_admin", "platform_admin")), User.active,
+                     sa.literal(order.region_path).startswith(Region.path)))
+    platform = (sa.select(Grant.user_id).join(User, User.id == Grant.user_id)
+                .where(Grant.role == "platform_admin", User.active))
+    people = {order.resident_id, *provider_staff(order.provider_id)}
+    people.update(db.session.scalars(county.union(platform)))
+    return sorted(people)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import Photo, Region
+from backend.models import Grant, Photo, Region, User
 from backend.models.providers import Offering, Provider, ProviderArea, ProviderDocument
 from backend.services.access.cases import photo_filter
 from backend.services.access.viewer import Viewer, under_any
@@ -85,3 +85,10 @@ def ensure_may_manage_staff(viewer: Viewer, provider: Provider) -> None:
     relations = provider_relations(viewer, provider)
     if not relations & {"provider_staff", "county_admin"}:
         raise Forbidden("only the provider's staff or the county administrator manage its staff")
+
+
+def provider_staff(provider_id: int) -> list[int]:
+    """Active people holding provider_staff for the provider, as they are now."""
+    return list(db.session.scalars(sa.select(Grant.user_id).join(User, User.id == Grant.user_id)
+                                   .where(Grant.role == "provider_staff", Grant.provider_id == provider_id,
+                                          User.active).distinct()))

@@ -19,7 +19,8 @@ from backend.extensions import db
 from backend.models import Order, Provider, User
 from backend.services import access, clock
 from backend.services.finance import ledger
-from backend.services.orders import actions, locks, refunds, timeline
+from backend.services import locks
+from backend.services.orders import actions, refunds, timeline
 from backend.services.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from backend.services import runtime
 from backend.wechat.pay import PayError, PayUnavailable

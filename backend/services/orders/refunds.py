@@ -13,7 +13,8 @@ from backend.extensions import db
 from backend.models import Order, Refund, Settlement
 from backend.services import access, clock, outbox
 from backend.services.finance import ledger
-from backend.services.orders import locks, timeline
+from backend.services import locks
+from backend.services.orders import timeline
 from backend.services.errors import Conflict, Invalid, NotFound
 
 log = logging.getLogger("shaobao.refunds")

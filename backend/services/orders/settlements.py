@@ -15,7 +15,8 @@ from backend.extensions import db
 from backend.models import Order, Settlement
 from backend.services import clock, outbox
 from backend.services.finance import ledger
-from backend.services.orders import locks, timeline
+from backend.services import locks
+from backend.services.orders import timeline
 from backend.services.orders import refunds
 from backend.services import runtime
 
