@@ -1,13 +1,39 @@
-"""The application factory: create_app(overrides) -> a short list of register_* steps."""
+"""The application factory: create_app(overrides) -> a short list of register_* steps.
+
+The composition root: the one module that imports every layer, builds the clients and the
+effect handler map and hands them in; nothing imports it but the entry points."""
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from pathlib import Path
 
+import redis
 from flask import Flask
 from sqlalchemy import event
+from wechatpy.session.redisstorage import RedisStorage
 
+from backend import health
+from backend import models  # noqa: F401  (registers the tables)
+from backend.api.auth import authenticate_request
+from backend.api.openapi import API_SETTINGS, Api
+from backend.cli import COMMANDS
+from backend.console import BLUEPRINTS as CONSOLE
+from backend.effects import delivery, order_notices, pushes, subscribe_messages
+from backend.effects import wechat_pay as pay_effects
+from backend.extensions import db, migrate
+from backend.interop import wechat_pay as pay_callbacks
+from backend.log_privacy import MaskPhones, formatter
+from backend.realtime import handlers as sockets
+from backend.realtime.push import bind
+from backend.services import runtime
+from backend.services.clock import OffsetFileClock
+from backend.wechat.miniprogram import MiniProgramClient
+from backend.wechat.pay import PayClient, PayUnavailable
+from backend.wechat.pay_settings import client_options
 from config import settings
+from miniprogram_api import BLUEPRINTS as MINIPROGRAM
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -37,7 +63,6 @@ def register_config(app: Flask, overrides: dict | None) -> None:
 def register_logging(app: Flask) -> None:
     """One JSON object per line on stderr (LOG_FORMAT=text: a plain line for a terminal),
     unless the process set up logging itself (pytest, an embedding host)."""
-    from backend.log_privacy import MaskPhones, formatter
     root = logging.getLogger()
     if not root.handlers:
         handler = logging.StreamHandler()
@@ -55,8 +80,6 @@ def register_logging(app: Flask) -> None:
 
 
 def register_database(app: Flask) -> None:
-    from backend import models  # noqa: F401  (registers the tables)
-    from backend.extensions import db, migrate
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///"):
@@ -98,8 +121,6 @@ SQLITE_LOCK_WAIT_SECONDS = 10.0
 
 
 def _begin_immediate(connection) -> None:
-    import sqlite3
-    import time
     raw = connection.connection.dbapi_connection  # below SQLAlchemy: a refusal is not an error yet
     deadline = time.monotonic() + SQLITE_LOCK_WAIT_SECONDS
     while True:
@@ -116,9 +137,6 @@ def register_runtime(app: Flask) -> None:
     """Build the clock and the WeChat clients once, here, and hand them to the services
     (backend.services.runtime). A test-only clock file (SHAOBAO_CLOCK_FILE) moves this
     process's time; tests may still swap the runtime's clock afterwards."""
-    from backend.services import runtime
-    from backend.services.clock import OffsetFileClock
-
     held = runtime.Runtime(settings=app.config, wechat=_miniprogram_client(app.config))
     if app.config.get("CLOCK_FILE"):
         held.clock = OffsetFileClock(app.config["CLOCK_FILE"])
@@ -127,12 +145,8 @@ def register_runtime(app: Flask) -> None:
 
 
 def _miniprogram_client(config):
-    from backend.wechat.miniprogram import MiniProgramClient
-
     storage = None
     if config["REDIS_URL"]:
-        import redis
-        from wechatpy.session.redisstorage import RedisStorage
         storage = RedisStorage(redis.Redis.from_url(config["REDIS_URL"]), prefix="shaobao:wechat")
     return MiniProgramClient(config["WECHAT_APPID"], config["WECHAT_SECRET"], config["WECHAT_API_BASE"],
                              timeout=config["WECHAT_TIMEOUT_SECONDS"], session_storage=storage)
@@ -142,9 +156,6 @@ def _pay_client(held) -> None:
     """WeChat Pay's client, on the runtime's clock (a test's or the end-to-end offset
     clock judges notification freshness and stamps payment params). Off or keyless, the
     reason is kept: the money paths answer it as PayUnavailable, the rest of the app runs."""
-    from backend.wechat.pay import PayClient, PayUnavailable
-    from backend.wechat.pay_settings import client_options
-
     try:
         held.pay = PayClient(**client_options(held.settings), clock=lambda: held.clock().timestamp())
     except PayUnavailable as exc:
@@ -154,36 +165,25 @@ def _pay_client(held) -> None:
 def register_effects(app: Flask) -> None:
     """The relay's handler map (one handler per kind of effect the services write), handed
     to delivery with the after-commit hooks; the scheduler's and the CLI's sweeps use it too."""
-    from backend.effects import delivery, order_notices, pushes, subscribe_messages, wechat_pay
-
     delivery.install(app, {"push": pushes.deliver, "subscribe_message": subscribe_messages.deliver,
                            "order_push": order_notices.push, "order_message": order_notices.message,
-                           "pay_refund": wechat_pay.refund, "pay_settle": wechat_pay.settle,
-                           "pay_close": wechat_pay.close})
+                           "pay_refund": pay_effects.refund, "pay_settle": pay_effects.settle,
+                           "pay_close": pay_effects.close})
 
 
 def register_api(app: Flask) -> None:
-    from backend.console import BLUEPRINTS as CONSOLE
-    from backend.api.openapi import API_SETTINGS, Api
-    from backend.api.auth import authenticate_request
-    from miniprogram_api import BLUEPRINTS as MINIPROGRAM
-
     for key, value in API_SETTINGS.items():
         app.config.setdefault(key, value)
     api = Api(app)
     app.before_request(authenticate_request)
-    from backend.interop import wechat_pay
-    for blueprint in MINIPROGRAM + CONSOLE + (wechat_pay.blp,):
+    for blueprint in MINIPROGRAM + CONSOLE + (pay_callbacks.blp,):
         api.register_blueprint(blueprint)
 
 
 def register_sockets(app: Flask) -> None:
     """Socket.IO on /socket.io/ (backend.realtime.handlers), in the configured async mode."""
-    from backend.realtime.push import bind
-    from backend.realtime import handlers as sockets
-
     if app.config["SOCKETIO_ASYNC_MODE"] == "gevent":
-        from gevent import monkey
+        from gevent import monkey  # noqa: PLC0415  (gevent is the [serve] extra's, absent in dev)
         if not monkey.is_module_patched("socket"):
             # Unpatched, every blocking call (database, Redis) stalls all sockets of the process.
             raise settings.ConfigError("SOCKETIO_ASYNC_MODE=gevent needs a gevent-patched process: "
@@ -192,11 +192,9 @@ def register_sockets(app: Flask) -> None:
 
 
 def register_health(app: Flask) -> None:
-    from backend.health import blp
-    app.register_blueprint(blp)
+    app.register_blueprint(health.blp)
 
 
 def register_cli(app: Flask) -> None:
-    from backend.cli import COMMANDS
     for command in COMMANDS:
         app.cli.add_command(command)
