@@ -1,5 +1,8 @@
-"""flask commands: seed, cases, outbox, scheduler, sockets, wechat-sim, orders, pay."""
+"""flask commands: seed, cases, outbox, scheduler, sockets, wechat-sim, orders, pay, clock."""
 from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
@@ -8,6 +11,7 @@ from flask.cli import with_appcontext
 from backend.effects import delivery
 from backend.extensions import db
 from backend.services import runtime
+from backend.services.clock import OffsetFileClock
 
 
 @click.group("seed")
@@ -102,8 +106,12 @@ def outbox_sweep():
 def wechat_sim(host, port):
     """Run the loopback WeChat simulator (for dev, demo and tests)."""
     from backend.wechat.simulator import serve
+    # WeChat runs on the service's clock: time moved for a demo (flask clock advance) moves
+    # WeChat Pay too, whose notifications the service refuses when 5 minutes off its own now.
+    app_clock = runtime.current().clock
+    options = {"clock": lambda: app_clock().timestamp()} if runtime.setting("CLOCK_FILE") else {}
     serve(host=host, port=port, appid=runtime.setting("WECHAT_APPID"),
-          secret=runtime.setting("WECHAT_SECRET"))
+          secret=runtime.setting("WECHAT_SECRET"), **options)
 
 
 @click.group("sockets")
@@ -163,4 +171,69 @@ def pay_reconcile(bill_date):
     raise SystemExit(0 if run.status == "matched" else 1)
 
 
-COMMANDS = (seed, cases, outbox, scheduler, sockets, wechat_sim, orders, pay)
+BEIJING = ZoneInfo("Asia/Shanghai")
+UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+class Duration(click.ParamType):
+    """A time forward: 2h, +90m, 1d12h, 45s or plain seconds."""
+    name = "duration"
+    pattern = re.compile(r"^\+?(?:\d+[dhms])+$")
+
+    def convert(self, value, param, ctx) -> int:
+        text = str(value).strip().lower()
+        if text.lstrip("+").isdigit():
+            return int(text.lstrip("+"))
+        if not self.pattern.match(text):
+            self.fail(f"{value!r} is not a duration such as 2h, 90m, 1d12h or 45s", param, ctx)
+        return sum(int(n) * UNITS[unit] for n, unit in re.findall(r"(\d+)([dhms])", text))
+
+
+def spelled(seconds: float) -> str:
+    """93780 -> '+1d 2h 3m': the offset as a person reads it."""
+    left, parts = int(seconds), []
+    for unit, size in UNITS.items():
+        count, left = divmod(left, size)
+        parts += [f"{count}{unit}"] * bool(count)
+    return "+" + (" ".join(parts) or "0s")
+
+
+@click.group("clock")
+def clock():
+    """The development clock file (SHAOBAO_CLOCK_FILE; scripts/run sets var/clock): the
+    server, the scheduler and the WeChat simulator all read it, so a demo moves time for the
+    three at once instead of waiting. Production refuses the setting."""
+
+
+def file_clock() -> OffsetFileClock:
+    path = current_app.config["CLOCK_FILE"]
+    if not path:
+        raise click.ClickException("SHAOBAO_CLOCK_FILE is not set; scripts/run sets it to var/clock, "
+                                   "and `scripts/demo clock` moves that one")
+    return OffsetFileClock(path)
+
+
+def describe(moved: OffsetFileClock) -> str:
+    now = moved().astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    return f"{spelled(moved.offset())} ahead of real time: now {now} Beijing ({moved.path})"
+
+
+@clock.command("show")
+@with_appcontext
+def clock_show():
+    """How far the clock is moved, and the time the processes see."""
+    click.echo(describe(file_clock()))
+
+
+@clock.command("advance")
+@click.argument("by", type=Duration())
+@with_appcontext
+def clock_advance(by):
+    """Move time forward BY (2h, 90m, 1d12h, 45s) for the server, the scheduler and the
+    simulator; it only moves forward (the database has seen the later time)."""
+    moved = file_clock()
+    moved.advance(by)
+    click.echo(describe(moved))
+
+
+COMMANDS = (seed, cases, outbox, scheduler, sockets, wechat_sim, orders, pay, clock)
