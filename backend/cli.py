@@ -2,16 +2,23 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from backend.demo import seed as demo_seed
 from backend.effects import delivery
 from backend.extensions import db
+from backend.realtime.push import PushUnavailable, push_case
+from backend.scheduler import jobs, order_jobs, process
 from backend.services import runtime
+from backend.services.catalogue import categories
 from backend.services.clock import OffsetFileClock
+from backend.services.finance import reconciliation
+from backend.wechat.simulator import serve as serve_simulator
 
 
 @click.group("seed")
@@ -23,8 +30,7 @@ def seed():
 @with_appcontext
 def seed_demo():
     """Load the demo county (regions, departments, users); loading twice changes nothing."""
-    from backend.demo import seed
-    counts = seed.load()
+    counts = demo_seed.load()
     db.session.commit()
     click.echo("demo county loaded: " + ", ".join(f"{v} {k} added" for k, v in counts.items()))
 
@@ -33,7 +39,6 @@ def seed_demo():
 @with_appcontext
 def seed_catalogue():
     """Load the category catalogue and the working calendar from config/ (idempotent)."""
-    from backend.services.catalogue import categories
     counts = categories.load_catalogue()
     counts["calendar days"] = categories.load_calendar()
     db.session.commit()
@@ -49,7 +54,6 @@ def cases():
 @with_appcontext
 def recheck_content():
     """Run WeChat content security again on cases it could not check at intake."""
-    from backend.scheduler import jobs
     counts = jobs.recheck(limit=100)
     click.echo("rechecked: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
@@ -64,7 +68,6 @@ def scheduler():
 def scheduler_run():
     """Run the scheduler process. Start one or more (on several machines too): one holds
     the lock and works, the others wait as standby and take over when it dies."""
-    from backend.scheduler import process
     raise SystemExit(process.run(current_app._get_current_object()))
 
 
@@ -72,7 +75,6 @@ def scheduler_run():
 @with_appcontext
 def scheduler_tick():
     """Process what is due now, once (idempotent: safe beside a running scheduler)."""
-    from backend.scheduler import jobs
     counts = {**jobs.tick(), **jobs.archive()}
     click.echo("tick: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
@@ -81,8 +83,7 @@ def scheduler_tick():
 @with_appcontext
 def seed_demo_users():
     """List the demo users: openid, role and where they hold it."""
-    from backend.demo import seed
-    for openid, name, grants in seed.users():
+    for openid, name, grants in demo_seed.users():
         click.echo(f"  {openid:<26} {name:<4}  {grants}")
 
 
@@ -105,12 +106,11 @@ def outbox_sweep():
 @with_appcontext
 def wechat_sim(host, port):
     """Run the loopback WeChat simulator (for dev, demo and tests)."""
-    from backend.wechat.simulator import serve
     # WeChat runs on the service's clock: time moved for a demo (flask clock advance) moves
     # WeChat Pay too, whose notifications the service refuses when 5 minutes off its own now.
     app_clock = runtime.current().clock
     options = {"clock": lambda: app_clock().timestamp()} if runtime.setting("CLOCK_FILE") else {}
-    serve(host=host, port=port, appid=runtime.setting("WECHAT_APPID"),
+    serve_simulator(host=host, port=port, appid=runtime.setting("WECHAT_APPID"),
           secret=runtime.setting("WECHAT_SECRET"), **options)
 
 
@@ -125,7 +125,6 @@ def sockets():
 @with_appcontext
 def sockets_push(case_id, event):
     """Tell the sockets that may see a case that it moved (as the relay and scheduler do)."""
-    from backend.realtime.push import PushUnavailable, push_case
     if not runtime.setting("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: another process cannot reach the server's sockets")
     try:
@@ -145,7 +144,6 @@ def orders():
 def orders_tick():
     """Run the order jobs once: close unpaid orders (after a final query), confirm the
     completed ones left alone, ask about refunds not yet reported (as the scheduler does)."""
-    from backend.scheduler import order_jobs
     click.echo(f"orders: {order_jobs.run()}")
 
 
@@ -160,9 +158,7 @@ def pay():
 @with_appcontext
 def pay_reconcile(bill_date):
     """Reconcile a day against WeChat Pay's trade bill: a new run; exit 1 unless it matched."""
-    from datetime import timedelta
 
-    from backend.services.finance import reconciliation
     day = bill_date.date() if bill_date else reconciliation.today() - timedelta(days=1)
     run = reconciliation.run(day)
     db.session.commit()

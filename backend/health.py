@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 
+import redis
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify
 
@@ -27,7 +28,6 @@ def _database():
 
 
 def _redis():
-    import redis
     with redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=2) as client:
         client.ping()
 

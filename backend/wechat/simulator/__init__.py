@@ -17,7 +17,10 @@ from gunicorn.app.base import BaseApplication
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.serving import WSGIRequestHandler
 
-from config.settings import DEV_WECHAT_APPID, DEV_WECHAT_SECRET
+from config.settings import DEV_WECHAT_APPID, DEV_WECHAT_SECRET, load
+
+from ..pay_keys import ensure_dev_keys
+from ..pay_settings import KEY_SETTINGS, dev_key_dir
 
 from . import control, mp, pay_control
 from . import pay as pay_api
@@ -74,10 +77,6 @@ def dev_pay_config(**options) -> PaySimConfig | None:
     """WeChat Pay for the service provider the environment's settings describe, with the
     development key set the server falls back to (VAR_DIR/wechatpay); None when the
     settings name real keys, whose platform half the simulator cannot have."""
-    from config.settings import load
-
-    from ..pay_keys import ensure_dev_keys
-    from ..pay_settings import KEY_SETTINGS, dev_key_dir
     settings = load()
     if not settings["WECHATPAY_SP_MCHID"] or any(settings[key] for key in KEY_SETTINGS):
         logger.warning("WeChat Pay simulator off: the settings name keys it cannot hold")
