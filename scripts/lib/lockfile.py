@@ -6,6 +6,7 @@ without `scripts/lock` fails the check instead of going missing from every insta
 
     python scripts/lib/lockfile.py stamp   [--root DIR]   after pip-compile: write the digest
     python scripts/lib/lockfile.py check   [--root DIR]   exit 1, saying why, when a lock is stale
+    python scripts/lib/lockfile.py install-digest         print what ensure_venv stamps an install with
 
 Standard library only: it runs before any venv exists.
 """
@@ -37,6 +38,17 @@ def dependencies_digest(pyproject: Path) -> str:
     wanted = {key: project.get(key) for key in ("requires-python", "dependencies", "optional-dependencies")}
     canonical = json.dumps(wanted, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def install_digest(pyproject: Path) -> str:
+    """sha256 of what an install of the project depends on: [project], [build-system] and
+    setuptools' settings, not the tools' ([tool.ruff], [tool.pytest...]), so that tuning
+    a tool does not reinstall the venv (ensure_venv's stamp)."""
+    data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    tools = data.get("tool", {})
+    wanted = {"project": data.get("project"), "build-system": data.get("build-system"),
+              "setuptools": tools.get("setuptools")}
+    return hashlib.sha256(json.dumps(wanted, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def stamped_digest(lock: Path) -> str | None:
@@ -84,11 +96,14 @@ def problems(root: Path) -> list[str]:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("stamp", "check"))
+    parser.add_argument("command", choices=("stamp", "check", "install-digest"))
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[2])
     args = parser.parse_args(argv)
     if args.command == "stamp":
         stamp(args.root)
+        return 0
+    if args.command == "install-digest":
+        print(install_digest(args.root / "pyproject.toml"))
         return 0
     found = problems(args.root)
     for problem in found:

@@ -64,15 +64,22 @@ _shaobao_lock_name() {
   esac
 }
 
+# What an install of lock $1 is made from: the lock, and the parts of pyproject.toml an
+# install reads (not the tools' settings: tuning ruff reinstalls nothing).
+_shaobao_install_stamp() {
+  local root="$_SHAOBAO_ROOT" digest
+  digest="$("$root/.venv/bin/python" "$root/scripts/lib/lockfile.py" install-digest --root "$root")" || return 1
+  echo "$(_shaobao_sha256 "$root/requirements/$1.txt") $digest"
+}
+
 # Installs requirements/$1.txt and the project into the venv at $2 unless its stamp says it is
-# there already. The stamp holds the lock's and pyproject.toml's digests: either changing
-# brings a new install.
+# there already; a new stamp brings a new install.
 _shaobao_install_lock() {
   local name="$1" venv="$2" root="$_SHAOBAO_ROOT"
   local lock="$root/requirements/$name.txt" vpy="$venv/bin/python"
   local stamp="$venv/.shaobao-lock-$name" want log
   [[ -f $lock ]] || _shaobao_venv_die "no lock file $lock (scripts/lock makes it)" || return 1
-  want="$(_shaobao_sha256 "$lock") $(_shaobao_sha256 "$root/pyproject.toml")"
+  want="$(_shaobao_install_stamp "$name")" || _shaobao_venv_die "could not read pyproject.toml" || return 1
   [[ -f $stamp && "$(cat "$stamp")" == "$want" ]] && return 0
 
   # A stale lock installs fine but misses what pyproject.toml added: say so, scripts/check fails.
@@ -129,8 +136,7 @@ ensure_venv() {
   _shaobao_install_lock "$lock_name" "$venv" || return 1
   # The dev lock holds every runtime pin (scripts/check makes sure): it serves scripts/run too.
   if [[ $lock_name == dev ]]; then
-    echo "$(_shaobao_sha256 "$root/requirements/runtime.txt") $(_shaobao_sha256 "$root/pyproject.toml")" \
-      >"$venv/.shaobao-lock-runtime"
+    _shaobao_install_stamp runtime >"$venv/.shaobao-lock-runtime" || rm -f "$venv/.shaobao-lock-runtime"
   fi
 
   export VIRTUAL_ENV="$venv"
