@@ -20,8 +20,8 @@ import sys
 import tomllib
 from pathlib import Path
 
-# Installed by scripts/run and scripts/serve; by scripts/test, scripts/check and CI. The dev
-# lock is compiled under the runtime lock as a constraint, so it holds every runtime pin.
+# Installed by scripts/run and scripts/serve; by scripts/test, scripts/check and CI. The
+# runtime lock is compiled under the dev lock as a constraint, so it has the same pins.
 LOCKS = ("runtime", "dev")
 STAMP = "# pyproject-dependencies-sha256: "
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.MULTILINE)
@@ -90,7 +90,7 @@ def problems(root: Path) -> list[str]:
     # ensure_venv counts a dev install as a runtime one too: that holds only if dev has them all.
     for package, version in sorted(runtime.items()):
         if dev.get(package) != version:
-            found.append(f"requirements/dev.txt pins {package} to {dev.get(package)}, the runtime lock to {version}")
+            found.append(f"requirements/dev.txt pins {package} to {dev.get(package)}, runtime.txt to {version}")
     return found
 
 

@@ -2,9 +2,10 @@
 # Sourced by scripts/test, scripts/run and friends. Provides:
 #   ensure_venv [runtime|dev]   create .venv at the repo root if needed, install the lock
 #                               requirements/LOCK.txt (default runtime) with its hashes and the
-#                               project editable, again whenever the lock or pyproject.toml
-#                               changed, then activate the venv (VIRTUAL_ENV, PATH) in the
-#                               calling shell. docs/dependencies.md tells the whole story.
+#                               project editable (again whenever the lock or the install's
+#                               part of pyproject.toml changed), then activate the venv
+#                               (VIRTUAL_ENV, PATH) in the calling shell.
+#                               docs/dependencies.md tells the whole story.
 #       runtime: the dependencies and gunicorn/gevent (scripts/run, scripts/serve)
 #       dev:     those and the test and check tools (scripts/test, scripts/check, CI)
 # Functions return non-zero with a message instead of exiting, so callers decide.
