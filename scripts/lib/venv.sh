@@ -1,8 +1,13 @@
 # shellcheck shell=bash
 # Sourced by scripts/test, scripts/run and friends. Provides:
-#   ensure_venv [extras]   create .venv at the repo root if needed, (re)install the project
-#                          editable when pyproject.toml changed, then activate the venv
-#                          (VIRTUAL_ENV, PATH) in the calling shell.
+#   ensure_venv [runtime|dev]   create .venv at the repo root if needed, install the lock
+#                               requirements/LOCK.txt (default runtime) with its hashes and the
+#                               project editable (again whenever the lock or the install's
+#                               part of pyproject.toml changed), then activate the venv
+#                               (VIRTUAL_ENV, PATH) in the calling shell.
+#                               docs/dependencies.md tells the whole story.
+#       runtime: the dependencies and gunicorn/gevent (scripts/run, scripts/serve)
+#       dev:     those and the test and check tools (scripts/test, scripts/check, CI)
 # Functions return non-zero with a message instead of exiting, so callers decide.
 
 _SHAOBAO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -51,13 +56,57 @@ _shaobao_sha256() {
   fi
 }
 
+# The lock a caller asks for; the extras names callers used before the locks still work.
+_shaobao_lock_name() {
+  case "${1:-runtime}" in
+    runtime | serve) echo runtime ;;
+    dev | test | check) echo dev ;;
+    *) return 1 ;;
+  esac
+}
+
+# What an install of lock $1 is made from: the lock, and the parts of pyproject.toml an
+# install reads (not the tools' settings: tuning ruff reinstalls nothing).
+_shaobao_install_stamp() {
+  local root="$_SHAOBAO_ROOT" digest
+  digest="$("$root/.venv/bin/python" "$root/scripts/lib/lockfile.py" install-digest --root "$root")" || return 1
+  echo "$(_shaobao_sha256 "$root/requirements/$1.txt") $digest"
+}
+
+# Installs requirements/$1.txt and the project into the venv at $2 unless its stamp says it is
+# there already; a new stamp brings a new install.
+_shaobao_install_lock() {
+  local name="$1" venv="$2" root="$_SHAOBAO_ROOT"
+  local lock="$root/requirements/$name.txt" vpy="$venv/bin/python"
+  local stamp="$venv/.shaobao-lock-$name" want log
+  [[ -f $lock ]] || _shaobao_venv_die "no lock file $lock (scripts/lock makes it)" || return 1
+  want="$(_shaobao_install_stamp "$name")" || _shaobao_venv_die "could not read pyproject.toml" || return 1
+  [[ -f $stamp && "$(cat "$stamp")" == "$want" ]] && return 0
+
+  # A stale lock installs fine but misses what pyproject.toml added: say so, scripts/check fails.
+  "$vpy" "$root/scripts/lib/lockfile.py" check --root "$root" ||
+    echo "ensure_venv: WARNING: installing from a stale lock (see above)" >&2
+  echo "ensure_venv: installing requirements/$name.txt into .venv (lock changed or first run)..." >&2
+  rm -f "$stamp"
+  log="$venv/pip-install.log"
+  if ! (cd "$root" && export PIP_DISABLE_PIP_VERSION_CHECK=1 &&
+    "$vpy" -m pip install --require-hashes -r "$lock" &&
+    "$vpy" -m pip install --no-deps -e .) >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    _shaobao_venv_die "installing requirements/$name.txt or the project failed (full log: $log)" || return 1
+  fi
+  echo "$want" >"$stamp"
+}
+
 ensure_venv() {
-  local extras="${1:-}"
+  local lock_name
   local root="$_SHAOBAO_ROOT"
   local venv="$root/.venv"
   local vpy="$venv/bin/python"
   local py
 
+  lock_name="$(_shaobao_lock_name "${1:-}")" ||
+    _shaobao_venv_die "unknown lock '$1' (runtime or dev)" || return 1
   [[ -f $root/pyproject.toml ]] || _shaobao_venv_die "no pyproject.toml in $root" || return 1
 
   if [[ -d $venv ]] && ! "$vpy" -c 'pass' >/dev/null 2>&1; then
@@ -85,25 +134,10 @@ ensure_venv() {
       "but $_SHAOBAO_MIN_PY+ is required. Remove it (rm -rf $venv) and run again." || return 1
   fi
 
-  # One stamp per extras set: scripts/run installs the base, scripts/test adds [test].
-  local sha stamp base_stamp target log
-  sha="$(_shaobao_sha256 "$root/pyproject.toml")"
-  stamp="$venv/.shaobao-installed-${extras:-base}"
-  base_stamp="$venv/.shaobao-installed-base"
-  target="."
-  [[ -n $extras ]] && target=".[$extras]"
-
-  if [[ ! -f $stamp || "$(cat "$stamp")" != "$sha" ]]; then
-    echo "ensure_venv: installing $target into .venv (pyproject.toml changed or first run)..." >&2
-    rm -f "$stamp"
-    log="$venv/pip-install.log"
-    if ! (cd "$root" && PIP_DISABLE_PIP_VERSION_CHECK=1 "$vpy" -m pip install -q -e "$target") >"$log" 2>&1; then
-      tail -n 40 "$log" >&2
-      _shaobao_venv_die "pip install -e '$target' failed (full log: $log)" || return 1
-    fi
-    echo "$sha" >"$stamp"
-    # Installing with extras also satisfies the plain install.
-    [[ $stamp != "$base_stamp" ]] && echo "$sha" >"$base_stamp"
+  _shaobao_install_lock "$lock_name" "$venv" || return 1
+  # The dev lock holds every runtime pin (scripts/check makes sure): it serves scripts/run too.
+  if [[ $lock_name == dev ]]; then
+    _shaobao_install_stamp runtime >"$venv/.shaobao-lock-runtime" || rm -f "$venv/.shaobao-lock-runtime"
   fi
 
   export VIRTUAL_ENV="$venv"
