@@ -14,8 +14,10 @@ from flask import Flask
 from sqlalchemy import event
 from wechatpy.session.redisstorage import RedisStorage
 
-from backend import health
-from backend import models  # noqa: F401  (registers the tables)
+from backend import (
+    health,
+    models,  # noqa: F401  (registers the tables)
+)
 from backend.api.auth import authenticate_request
 from backend.api.openapi import API_SETTINGS, Api
 from backend.cli import COMMANDS

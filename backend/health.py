@@ -8,8 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify
 
 from backend.extensions import db
-from backend.scheduler import heartbeat
-from backend.services import clock
+from backend.services import clock, heartbeat
 
 blp = Blueprint("health", __name__)
 

@@ -90,7 +90,7 @@ def default_wechat_base(name: str, env) -> str:
     """Production talks to WeChat; everything else to the loopback simulator."""
     if name == "production":
         return WECHAT_API_BASE
-    return "http://127.0.0.1:%s" % env.get("WECHAT_SIM_PORT", "5100")
+    return "http://127.0.0.1:{}".format(env.get("WECHAT_SIM_PORT", "5100"))
 
 
 # The resident steps WeChat subscribe messages announce (issue: accepted, dispatched,
@@ -225,7 +225,8 @@ def wechat_pay_problems(settings: dict, env) -> list[str]:
     if serial.upper().startswith("DE7E") or key_id.startswith("PUB_KEY_ID_DEV"):
         problems.append("WECHATPAY_CERT_SERIAL_NO/PUBLIC_KEY_ID are development key material")
     for key in ("WECHATPAY_PRIVATE_KEY_PATH", "WECHATPAY_PUBLIC_KEY_PATH"):
-        if settings[key] and Path(settings[key]).resolve().parent == (Path(settings["VAR_DIR"]) / "wechatpay").resolve():
+        dev_keys = (Path(settings["VAR_DIR"]) / "wechatpay").resolve()
+        if settings[key] and Path(settings[key]).resolve().parent == dev_keys:
             problems.append(f"{key} points into the development key directory")
     if settings["WECHATPAY_APIV3_KEY"] and len(settings["WECHATPAY_APIV3_KEY"].encode()) != 32:
         problems.append("WECHATPAY_APIV3_KEY must be 32 bytes")

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
+from backend.api.auth import public, wechat
 from backend.extensions import db
 from backend.services.people import auth
-from backend.api.auth import public, wechat
 from miniprogram_api.schemas import CodeSchema, LoginResultSchema
 
 blp = Blueprint("mp_auth", __name__, url_prefix="/api/mp/auth", description="Mini-program login")

@@ -4,14 +4,13 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
-from backend.extensions import db
-from backend.services.cases import views
-from backend.services.cases import content_check, intake
 from backend.api import case_schemas as schemas
 from backend.api.auth import wechat
 from backend.api.case_routes import add_case_routes
 from backend.api.paging import page
 from backend.api.schemas import ID
+from backend.extensions import db
+from backend.services.cases import content_check, intake, views
 
 blp = Blueprint("mp_cases", __name__, url_prefix="/api/mp/cases",
                 description="Report, follow and handle cases from the mini-program")

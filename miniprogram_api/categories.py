@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from backend.services.catalogue import categories as catalogue
 from backend.api.catalogue_schemas import CategoryNodeSchema
+from backend.services.catalogue import categories as catalogue
 
 blp = Blueprint("mp_categories", __name__, url_prefix="/api/mp/categories",
                 description="What can be reported, and what each form asks")

@@ -4,13 +4,11 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
-from backend.extensions import db
-from backend.services.people import auth
-from backend.services.people import subscriptions
 from backend.api.auth import wechat
 from backend.api.schemas import UserSchema
-from miniprogram_api.schemas import (CodeSchema, PhoneBoundSchema, SubscribeResultSchema,
-                                     SubscriptionsSchema)
+from backend.extensions import db
+from backend.services.people import auth, subscriptions
+from miniprogram_api.schemas import CodeSchema, PhoneBoundSchema, SubscribeResultSchema, SubscriptionsSchema
 
 blp = Blueprint("mp_me", __name__, url_prefix="/api/mp/me", description="The signed-in user")
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
-from backend.extensions import db
-from backend.services.orders import actions
-from backend.services.orders import payments
-from backend.services.errors import Conflict
 from backend.api import order_schemas as schemas
 from backend.api.order_routes import add_order_routes, detail
 from backend.api.schemas import ID
+from backend.extensions import db
 from backend.services import runtime
-
+from backend.services.errors import Conflict
+from backend.services.orders import actions, payments
 
 blp = Blueprint("mp_orders", __name__, url_prefix="/api/mp/orders",
                 description="Order, pay for and follow social services")

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import Response, g
 from flask_smorest import Blueprint
 
-from backend.extensions import db
-from backend.services.cases import photos
 from backend.api import case_schemas as schemas
 from backend.api.schemas import ID, UploadSchema
+from backend.extensions import db
+from backend.services.cases import photos
 
 blp = Blueprint("mp_photos", __name__, url_prefix="/api/mp/photos",
                 description="Photos: upload first, then attach by id")

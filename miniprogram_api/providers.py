@@ -4,12 +4,11 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
-from backend.extensions import db
-from backend.services.providers import actions
-from backend.services.providers import applications
 from backend.api import provider_schemas as schemas
 from backend.api.paging import page
 from backend.api.schemas import ID
+from backend.extensions import db
+from backend.services.providers import actions, applications
 
 blp = Blueprint("mp_providers", __name__, url_prefix="/api/mp/providers",
                 description="Apply to provide social services; follow and resubmit applications")

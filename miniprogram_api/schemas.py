@@ -4,8 +4,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.services.geo.coords import SYSTEMS
 from backend.api.schemas import RegionRefSchema, UserSchema
+from backend.services.geo.coords import SYSTEMS
 
 
 class CodeSchema(ma.Schema):

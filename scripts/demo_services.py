@@ -13,7 +13,6 @@ import time
 import uuid
 
 import requests
-
 from demo import API, SIM, SPOT, Person, StepFailed, check
 
 

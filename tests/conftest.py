@@ -104,9 +104,9 @@ def app(database_url, sim, suite_pay_keys, tmp_path_factory):
     from flask_migrate import upgrade
 
     from backend.app import create_app
+    from backend.demo import seed
     from backend.extensions import db
     from backend.services.catalogue import categories
-    from backend.demo import seed
 
     app = create_app({
         "SHAOBAO_ENV": "test", "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,

@@ -35,11 +35,11 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-UTC = timezone.utc
+UTC = UTC
 NATURAL_UNITS = frozenset({"minutes", "hours"})
 WORK_UNITS = frozenset({"work_hours", "work_days"})
 UNITS = NATURAL_UNITS | WORK_UNITS

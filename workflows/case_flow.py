@@ -11,8 +11,20 @@ departments, the case merged into, the assignee, the photos) are the caller's to
 from __future__ import annotations
 
 from workflows import summons
-from workflows.definition import (ALL_KINDS, LEVEL_OWNER, Action, Actor, Clock, Context, Facts,
-                                  Field, Flow, Notify, Outcome, State)
+from workflows.definition import (
+    ALL_KINDS,
+    LEVEL_OWNER,
+    Action,
+    Actor,
+    Clock,
+    Context,
+    Facts,
+    Field,
+    Flow,
+    Notify,
+    Outcome,
+    State,
+)
 from workflows.validation import validated
 
 RELATIONS = frozenset({

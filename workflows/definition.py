@@ -15,8 +15,9 @@ Party and audience "level_owner" are resolved from the level: the decision holds
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 CLOCK_OPS = frozenset({"start", "stop", "extend", "pause_all", "resume_all", "stop_all"})
 ALL_OPS = frozenset({"pause_all", "resume_all", "stop_all"})

@@ -9,10 +9,26 @@ summons), invalid_payload.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from workflows.definition import (LEVEL_OWNER, STOP_ALL, TEXT_MAX, Action, Actor, Clock, Context, Decision,
-                                  Facts, Field, Flow, Notify, Outcome, SummonsChange, SummonsFacts)
+from workflows.definition import (
+    LEVEL_OWNER,
+    STOP_ALL,
+    TEXT_MAX,
+    Action,
+    Actor,
+    Clock,
+    Context,
+    Decision,
+    Facts,
+    Field,
+    Flow,
+    Notify,
+    Outcome,
+    SummonsChange,
+    SummonsFacts,
+)
 
 REFUSAL_CODES = frozenset({"unknown_action", "wrong_state", "not_allowed", "guard", "invalid_payload"})
 

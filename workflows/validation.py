@@ -9,10 +9,20 @@ every one able to reach a terminal state.
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
-from workflows.definition import (ALL_KINDS, ALL_OPS, CLOCK_OPS, FIELD_KINDS, LEVEL_OWNER, Action, Clock, Field,
-                                  Flow, Notify)
+from workflows.definition import (
+    ALL_KINDS,
+    ALL_OPS,
+    CLOCK_OPS,
+    FIELD_KINDS,
+    LEVEL_OWNER,
+    Action,
+    Clock,
+    Field,
+    Flow,
+    Notify,
+)
 
 
 class FlowError(ValueError):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
-from backend.services.people import auth
-from backend.services.errors import NotAuthenticated
 from backend.services import runtime
+from backend.services.errors import NotAuthenticated
+from backend.services.people import auth
 
 PROTECTED_PREFIXES = ("/api/mp/", "/api/console/")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
+from backend.api import case_schemas as schemas
+from backend.api.schemas import ID
 from backend.extensions import db
 from backend.services.cases import actions as case_actions
 from backend.services.cases import views
-from backend.api import case_schemas as schemas
-from backend.api.schemas import ID
 
 
 def add_case_routes(blp: Blueprint, prefix: str) -> None:

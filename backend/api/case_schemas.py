@@ -4,10 +4,10 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from backend.api.schemas import DepartmentRefSchema, Id, RegionRefSchema
 from backend.services.catalogue import categories
 from backend.services.geo import lookup
 from backend.services.geo.coords import SYSTEMS
-from backend.api.schemas import DepartmentRefSchema, Id, RegionRefSchema
 
 PHOTO_IDS = ma.fields.List(Id(), validate=validate.Length(max=9), load_default=list,
                            metadata={"description": "ids from POST /api/mp/photos, at most 9"})

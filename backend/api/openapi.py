@@ -5,8 +5,8 @@ from flask_smorest import Api as SmorestApi
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from backend.services.errors import DomainError
 from backend.api import errors
+from backend.services.errors import DomainError
 
 API_SETTINGS = {
     "API_TITLE": "Shaobao (哨报)",

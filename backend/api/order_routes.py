@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
-from backend.extensions import db
-from backend.services.orders import actions, timeline
 from backend.api import order_schemas as schemas
 from backend.api.paging import page
 from backend.api.schemas import ID
+from backend.extensions import db
+from backend.services.orders import actions, timeline
 
 
 def detail(viewer, order_id: int) -> dict:

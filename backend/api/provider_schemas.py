@@ -4,10 +4,11 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from backend.api.schemas import Id, RegionRefSchema
 from backend.models.people import mask_phone
 from backend.models.providers import OFFERING_STATES, PRICE_UNITS, PROVIDER_STATES, SERVICE_CATEGORIES
 from backend.services.providers.offerings import MAX_PRICE_FEN
-from backend.api.schemas import Id, RegionRefSchema
+
 
 def _distinct(values) -> None:
     if len(set(values)) != len(values):

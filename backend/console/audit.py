@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
+from backend.api.paging import page
 from backend.console import schemas
 from backend.services import audit
-from backend.api.paging import page
 
 blp = Blueprint("console_audit", __name__, url_prefix="/api/console/audit",
                 description="Who changed what, when, before and after")

@@ -5,17 +5,16 @@ from __future__ import annotations
 from flask import g, request
 from flask_smorest import Blueprint
 
-from backend.console import schemas as console_schemas
-from backend.extensions import db
-from backend.services.people import api_clients
-from backend.services.cases import views
-from backend.services.cases import intake
-from backend.services.errors import NotAuthenticated
 from backend.api import case_schemas as schemas
 from backend.api.auth import public
 from backend.api.case_routes import add_case_routes
 from backend.api.paging import page
 from backend.api.schemas import ID
+from backend.console import schemas as console_schemas
+from backend.extensions import db
+from backend.services.cases import intake, views
+from backend.services.errors import NotAuthenticated
+from backend.services.people import api_clients
 
 blp = Blueprint("console_cases", __name__, url_prefix="/api/console",
                 description="Inboxes, search and handling of cases; machine intake")

@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
+from backend.api.catalogue_schemas import CategoryNodeSchema, CategorySchema
+from backend.api.schemas import ID
 from backend.console import schemas
 from backend.extensions import db
 from backend.services.catalogue import categories as catalogue
-from backend.api.catalogue_schemas import CategoryNodeSchema, CategorySchema
-from backend.api.schemas import ID
 
 blp = Blueprint("console_catalogue", __name__, url_prefix="/api/console",
                 description="The category catalogue (派单目录) and the working calendar")

@@ -4,12 +4,12 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
+from backend.api.schemas import ID
 from backend.console import schemas
 from backend.extensions import db
 from backend.models import Department
 from backend.services import access
 from backend.services.people import departments
-from backend.api.schemas import ID
 
 blp = Blueprint("console_departments", __name__, url_prefix="/api/console/departments",
                 description="County departments (职能部门) and their stationed teams")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
-from backend.console import finance_schemas as schemas
-from backend.extensions import db
-from backend.services.finance import totals as finance
-from backend.services.finance import reconciliation
-from backend.services.orders import refunds
 from backend.api.paging import page, page_rows
 from backend.api.schemas import ID
+from backend.console import finance_schemas as schemas
+from backend.extensions import db
+from backend.services.finance import reconciliation
+from backend.services.finance import totals as finance
+from backend.services.orders import refunds
 
 blp = Blueprint("console_finance", __name__, url_prefix="/api/console",
                 description="Refunds, reconciliation with WeChat Pay, settlement totals, order ledgers")

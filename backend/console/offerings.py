@@ -5,12 +5,11 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
-from backend.extensions import db
-from backend.services.providers import slots
-from backend.services.providers import offerings
 from backend.api import provider_schemas as schemas
 from backend.api.paging import page
 from backend.api.schemas import ID
+from backend.extensions import db
+from backend.services.providers import offerings, slots
 
 blp = Blueprint("console_offerings", __name__, url_prefix="/api/console",
                 description="Providers' offerings and their time slots")

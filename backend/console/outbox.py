@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
-from backend.console import schemas
-from backend.extensions import db
-from backend.effects import admin
 from backend.api.paging import page
 from backend.api.schemas import ID
+from backend.console import schemas
+from backend.effects import admin
+from backend.extensions import db
 
 blp = Blueprint("console_outbox", __name__, url_prefix="/api/console/outbox",
                 description="Notifications and pushes: what was delivered, what is dead")

@@ -4,13 +4,13 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
+from backend.api.paging import page
+from backend.api.schemas import ID, GrantSchema, UserSchema
 from backend.console import schemas
 from backend.extensions import db
 from backend.models import Grant
 from backend.services import access
 from backend.services.people import users
-from backend.api.paging import page
-from backend.api.schemas import ID, GrantSchema, UserSchema
 
 blp = Blueprint("console_people", __name__, url_prefix="/api/console",
                 description="People and their grants (a role in a scope)")

@@ -5,13 +5,11 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
-from backend.extensions import db
-from backend.services.providers import actions
-from backend.services.providers import staff
-from backend.services.providers import applications
 from backend.api import provider_schemas as schemas
 from backend.api.paging import page
 from backend.api.schemas import ID
+from backend.extensions import db
+from backend.services.providers import actions, applications, staff
 
 blp = Blueprint("console_providers", __name__, url_prefix="/api/console/providers",
                 description="Provider onboarding (认证服务主体): review, timeline, staff")

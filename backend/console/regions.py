@@ -4,11 +4,10 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
+from backend.api.schemas import ID
 from backend.console import schemas
 from backend.extensions import db
-from backend.services.geo import grid_import
-from backend.services.geo import regions
-from backend.api.schemas import ID
+from backend.services.geo import grid_import, regions
 
 blp = Blueprint("console_regions", __name__, url_prefix="/api/console/regions",
                 description="The administrative tree: county, townships, communities, grids")

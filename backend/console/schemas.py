@@ -4,10 +4,10 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from backend.api.schemas import Id, RegionRefSchema
 from backend.models.outbox import OUTCOMES
 from backend.models.people import ROLES
 from backend.models.regions import LEVELS
-from backend.api.schemas import Id, RegionRefSchema
 
 NAME = validate.Length(min=1, max=64)
 

@@ -2,12 +2,12 @@
 idempotently by their codes, so a second load adds nothing."""
 from __future__ import annotations
 
-
 import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Department, Region
 from backend.services.geo import regions
+
 
 def by_code(model, code):
     return db.session.scalar(sa.select(model).where(model.code == code))

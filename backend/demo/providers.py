@@ -4,7 +4,7 @@ keys (openids, credit codes, offering titles), so a second load adds nothing; sl
 opened only when their offering is first created, so a load on a later day adds none."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
 
@@ -30,7 +30,7 @@ def _slots(offering: Offering, spec: dict) -> None:
     today = clock.now().astimezone(SHANGHAI).date()
     for day in range(1, spec["days"] + 1):
         for hour in spec["start_hours"]:
-            starts = datetime.combine(today + timedelta(days=day), time(hour), SHANGHAI).astimezone(timezone.utc)
+            starts = datetime.combine(today + timedelta(days=day), time(hour), SHANGHAI).astimezone(UTC)
             offering_slot = OfferingSlot(starts_at=starts, ends_at=starts + timedelta(hours=spec["hours"]),
                                          capacity=spec["capacity"])
             offering_slot.offering_id = offering.id

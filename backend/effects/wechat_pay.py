@@ -46,7 +46,8 @@ def settle(effect: OutboxEffect) -> None:
         # Unfreezing the rest now would leave the refund to come out of the provider's own
         # balance: wait for it (not a failed attempt).
         raise Retry("a refund of the order is under way", after=clock.now() + REFUND_WAIT)
-    sub_mchid, transaction_id, out_order_no, fee = _sub_mchid(order), order.transaction_id, row.out_order_no, row.fee_fen
+    sub_mchid, transaction_id = _sub_mchid(order), order.transaction_id
+    out_order_no, fee = row.out_order_no, row.fee_fen
     description = f"订单{order.out_trade_no}分账"
     db.session.commit()
     client = runtime.pay()

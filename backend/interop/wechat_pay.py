@@ -9,9 +9,8 @@ from flask import request
 from flask_smorest import Blueprint
 
 from backend.extensions import db
-from backend.services.orders import pay_notices
 from backend.services import runtime
-
+from backend.services.orders import pay_notices
 
 blp = Blueprint("pay_callbacks", __name__, url_prefix="/api/pay/notify",
                 description="WeChat Pay API v3 notifications (payment and refund results)")

@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from io import BytesIO
 from zoneinfo import ZoneInfo
 
@@ -341,7 +341,7 @@ def taken_at(exif: Image.Exif) -> datetime | None:
     except (TypeError, ValueError):
         return None
     zone = _offset(tags.get(ExifTags.Base.OffsetTimeOriginal)) or PHONE_ZONE
-    return local.replace(tzinfo=zone).astimezone(timezone.utc)
+    return local.replace(tzinfo=zone).astimezone(UTC)
 
 
 def _offset(value: object) -> tzinfo | None:

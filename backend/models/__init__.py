@@ -5,12 +5,27 @@ from backend.models.catalogue import CalendarDay, Category, UrgencyClass
 from backend.models.clients import ApiClient, IdempotencyKey
 from backend.models.departments import Department
 from backend.models.media import Photo, PhotoOwner
-from backend.models.orders import (LedgerEntry, Order, OrderLog, PayNotice, ReconciliationMismatch,
-                                   ReconciliationRun, Refund, Settlement)
+from backend.models.orders import (
+                                   LedgerEntry,
+                                   Order,
+                                   OrderLog,
+                                   PayNotice,
+                                   ReconciliationMismatch,
+                                   ReconciliationRun,
+                                   Refund,
+                                   Settlement,
+)
 from backend.models.outbox import OutboxEffect, SubscribeCredit
 from backend.models.people import AuthToken, Grant, User
-from backend.models.providers import (Offering, OfferingArea, OfferingSlot, Provider, ProviderArea,
-                                      ProviderDocument, ProviderLog)
+from backend.models.providers import (
+                                   Offering,
+                                   OfferingArea,
+                                   OfferingSlot,
+                                   Provider,
+                                   ProviderArea,
+                                   ProviderDocument,
+                                   ProviderLog,
+)
 from backend.models.regions import Region
 from backend.models.scheduler import SchedulerHeartbeat
 from backend.models.versions import ReferenceVersion

@@ -24,7 +24,7 @@ SETTLEMENT_STATES = ("pending", "processing", "finished", "failed")
 
 
 def _in(column: str, values) -> str:
-    return "%s IN (%s)" % (column, ", ".join(f"'{v}'" for v in values))
+    return "{} IN ({})".format(column, ", ".join(f"'{v}'" for v in values))
 
 
 class Order(db.Model):
@@ -135,7 +135,8 @@ class Refund(db.Model):
     __table_args__ = (
         sa.CheckConstraint("amount_fen > 0", name="amount_positive"),
         sa.CheckConstraint(_in("status", REFUND_STATES), name="status"),
-        sa.Index("ix_order_refund_open", "id", postgresql_where=sa.text("status IN ('requested', 'processing', 'abnormal')"),
+        sa.Index("ix_order_refund_open", "id",
+                 postgresql_where=sa.text("status IN ('requested', 'processing', 'abnormal')"),
                  sqlite_where=sa.text("status IN ('requested', 'processing', 'abnormal')")),
     )
 

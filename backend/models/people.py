@@ -63,7 +63,7 @@ class Grant(db.Model):
     __tablename__ = "role_grant"
     __table_args__ = (
         sa.UniqueConstraint("user_id", "role", "scope_key", name="uq_role_grant_user_role_scope"),
-        sa.CheckConstraint("role IN (%s)" % ", ".join(f"'{r}'" for r in ROLES), name="role"),
+        sa.CheckConstraint("role IN ({})".format(", ".join(f"'{r}'" for r in ROLES)), name="role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

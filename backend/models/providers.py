@@ -22,7 +22,7 @@ OFFERING_STATES = ("draft", "listed", "unlisted")
 class Provider(db.Model):
     __tablename__ = "provider"
     __table_args__ = (
-        sa.CheckConstraint("status IN (%s)" % ", ".join(f"'{s}'" for s in PROVIDER_STATES),
+        sa.CheckConstraint("status IN ({})".format(", ".join(f"'{s}'" for s in PROVIDER_STATES)),
                            name="status"),
         sa.CheckConstraint("rating_count >= 0 AND rating_sum >= 0", name="rating"),
         # One live application or provider per credit code; a rejected one keeps its timeline
@@ -73,7 +73,7 @@ class ProviderDocument(db.Model):
     __tablename__ = "provider_document"
     __table_args__ = (
         sa.UniqueConstraint("provider_id", "photo_id", name="uq_provider_document_provider_photo"),
-        sa.CheckConstraint("kind IN (%s)" % ", ".join(f"'{k}'" for k in DOCUMENT_KINDS), name="kind"),
+        sa.CheckConstraint("kind IN ({})".format(", ".join(f"'{k}'" for k in DOCUMENT_KINDS)), name="kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -111,8 +111,8 @@ class Offering(db.Model):
     __tablename__ = "offering"
     __table_args__ = (
         sa.CheckConstraint("price_fen > 0", name="price_positive"),
-        sa.CheckConstraint("unit IN (%s)" % ", ".join(f"'{u}'" for u in PRICE_UNITS), name="unit"),
-        sa.CheckConstraint("status IN (%s)" % ", ".join(f"'{s}'" for s in OFFERING_STATES),
+        sa.CheckConstraint("unit IN ({})".format(", ".join(f"'{u}'" for u in PRICE_UNITS)), name="unit"),
+        sa.CheckConstraint("status IN ({})".format(", ".join(f"'{s}'" for s in OFFERING_STATES)),
                            name="status"),
         sa.CheckConstraint("daily_capacity IS NULL OR daily_capacity > 0", name="capacity"),
     )

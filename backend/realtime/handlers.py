@@ -22,14 +22,13 @@ from flask_socketio import SocketIO, disconnect, emit, join_room, leave_room, ro
 from marshmallow import validate
 from socketio.exceptions import ConnectionRefusedError as Refused
 
-from backend.extensions import db
-from backend.services import access
-from backend.services.people import auth
-from backend.services.cases import feed
-from backend.services.errors import DomainError, Invalid, NotAuthenticated, NotFound
 from backend.api.case_schemas import TimelineEntrySchema
 from backend.api.schemas import Id
-from backend.services import runtime
+from backend.extensions import db
+from backend.services import access, runtime
+from backend.services.cases import feed
+from backend.services.errors import DomainError, Invalid, NotAuthenticated, NotFound
+from backend.services.people import auth
 
 log = logging.getLogger("shaobao.sockets")
 # The rooms access.socket_rooms hands out; a refresh leaves the ones no longer backed by a grant.

@@ -30,8 +30,8 @@ from backend.models import Case, Deadline
 from backend.models.types import one_of
 from backend.scheduler.claims import Claimed
 from backend.services import outbox
-from backend.services.catalogue import categories
 from backend.services.cases import log as caselog
+from backend.services.catalogue import categories
 
 log = logging.getLogger("shaobao.scheduler")
 HOLDER = {"community": "community", "hub": "hub", "county": "county", "department": "department",

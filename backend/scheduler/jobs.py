@@ -14,14 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-
 from backend.effects import delivery
 from backend.extensions import db
-from backend.scheduler import actions, alerts, claims, heartbeat
-from backend.services import clock
+from backend.scheduler import actions, alerts, claims
+from backend.services import clock, heartbeat, runtime
 from backend.services.cases import content_check
 from backend.services.finance import reconciliation
-from backend.services import runtime
 
 log = logging.getLogger("shaobao.scheduler")
 

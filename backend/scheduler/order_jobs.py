@@ -16,14 +16,9 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Order, Provider, Refund, Settlement
-from backend.services import clock
-from backend.services import locks
-from backend.services.orders import actions
-from backend.services.orders import payments
-from backend.services.orders import refunds
-from backend.services.orders import settlements
+from backend.services import clock, locks, runtime
+from backend.services.orders import actions, payments, refunds, settlements
 from backend.wechat.pay import PayError, PayUnavailable
-from backend.services import runtime
 
 log = logging.getLogger("shaobao.scheduler.orders")
 BATCH = 50

@@ -25,10 +25,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from backend.extensions import db
-from backend.scheduler import heartbeat, jobs
-from backend.scheduler import order_jobs
+from backend.scheduler import jobs, order_jobs
 from backend.scheduler.lease import LeaseLost, for_database
-from backend.services import clock
+from backend.services import clock, heartbeat
 
 log = logging.getLogger("shaobao.scheduler")
 STANDBY_LOG_EVERY = 60  # seconds between "still standby" lines

@@ -17,7 +17,7 @@ from backend.extensions import db
 from backend.models.versions import ReferenceVersion
 
 CHECK_EVERY_SECONDS = 1.0
-_BY_NAME: dict[str, "StampedCache"] = {}
+_BY_NAME: dict[str, StampedCache] = {}
 
 
 class StampedCache:

@@ -30,8 +30,7 @@ from wechatpayv3 import WeChatPay, WeChatPayType
 
 from .pay_bill import CHINA, BillFormatError, BillRow, parse_trade_bill
 from .pay_notification import NOTIFY_WINDOW_SECONDS, verify_notification
-from .pay_types import (REFUSAL_REASONS, Notification, NotificationRefused, PayError,
-                        PayUnavailable, RefundResult, Trade)
+from .pay_types import REFUSAL_REASONS, Notification, NotificationRefused, PayError, PayUnavailable, RefundResult, Trade
 
 __all__ = ["PayClient", "PayError", "PayUnavailable", "BillHashMismatch",
            "NotificationRefused", "REFUSAL_REASONS", "Trade", "RefundResult", "Notification",
@@ -221,7 +220,8 @@ class PayClient:
             raise self._failed(name, subject, PayUnavailable(f"{type(error).__name__} calling WeChat Pay")) from None
         except Exception as error:   # the library raises bare Exception for a bad signature
             if "signature" in str(error) or "algorithm" in str(error):
-                raise self._failed(name, subject, PayUnavailable("WeChat Pay's answer failed signature verification")) from None
+                unsigned = PayUnavailable("WeChat Pay's answer failed signature verification")
+                raise self._failed(name, subject, unsigned) from None
             raise
         if 200 <= status < 300:
             logger.info("wechat pay %s %s: HTTP %s", name, subject, status)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CHINA = timezone(timedelta(hours=8))
@@ -85,7 +85,7 @@ def _row(values: dict[str, str], number: int) -> BillRow:
     except (ValueError, InvalidOperation) as error:
         raise BillFormatError(f"line {number}: {error}") from None
     return BillRow(
-        trade_time=moment.astimezone(timezone.utc), sp_appid=values["sp_appid"],
+        trade_time=moment.astimezone(UTC), sp_appid=values["sp_appid"],
         sp_mchid=values["sp_mchid"], sub_mchid=values["sub_mchid"],
         transaction_id=values["transaction_id"], out_trade_no=values["out_trade_no"],
         trade_state=values["trade_state"], refund_id=values["refund_id"] or None,

@@ -6,7 +6,7 @@ keeps WeChat's JSON for whatever a caller needs that the record leaves out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 class PayError(Exception):
@@ -48,7 +48,7 @@ def parse_time(value) -> datetime | None:
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         raise ValueError(f"time without a zone: {value!r}")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -106,9 +106,9 @@ def timed(fn, repeat: int = 1) -> tuple[list[float], object]:
 def prepare(cases: int) -> None:
     from flask_migrate import upgrade
 
+    from backend.demo import seed
     from backend.models import Category, Region
     from backend.services.catalogue import categories
-    from backend.demo import seed
     upgrade()
     logging.getLogger().setLevel(logging.WARNING)  # alembic's logging config turned INFO on
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -206,7 +206,8 @@ def main() -> int:
         os.execvp("bash", ["bash", str(ROOT / "scripts/bench/with_postgres"), sys.executable, __file__,
                            *sys.argv[1:]])
     logging.basicConfig(level=logging.WARNING)
-    from backend.scheduler import heartbeat, jobs
+    from backend.scheduler import jobs
+    from backend.services import heartbeat
 
     var = tempfile.TemporaryDirectory(prefix="shaobao-bench-tick-")
     app = create_app({"VAR_DIR": var.name, "REDIS_URL": None})

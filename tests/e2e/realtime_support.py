@@ -18,7 +18,6 @@ import pytest
 import requests
 import socketio
 
-
 from tests.conftest import fresh_database
 from tests.e2e.conftest import ROOT, free_port, stop_group
 

@@ -2,7 +2,6 @@
 request committed from its relay thread, to the WeChat simulator, once."""
 from __future__ import annotations
 
-
 import pytest
 import requests
 

@@ -12,8 +12,7 @@ import threading
 import pytest
 import socketio
 
-from tests.e2e.realtime_support import (NODE_DIR, Deployment, Listener, clients_on_each_worker,
-                                        node_client, wait_until)
+from tests.e2e.realtime_support import NODE_DIR, Deployment, Listener, clients_on_each_worker, node_client, wait_until
 
 pytestmark = pytest.mark.e2e
 SPOT = {"lng": 112.9932, "lat": 37.4237, "coord_system": "gcj02"}

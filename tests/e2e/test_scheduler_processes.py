@@ -16,11 +16,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from backend.services import runtime
 from backend.app import create_app
 from backend.extensions import db
 from backend.models import Case, CaseLog, Category, Deadline, OutboxEffect, Region, SchedulerHeartbeat
 from backend.models.types import utcnow
+from backend.services import runtime
 from tests.e2e.conftest import ROOT, until
 
 pytestmark = pytest.mark.e2e
@@ -46,8 +46,8 @@ def world(tmp_path_factory):
     it for the test's own reads and writes (as one more process would)."""
     from flask_migrate import upgrade
 
-    from backend.services.catalogue import categories
     from backend.demo import seed
+    from backend.services.catalogue import categories
     tmp = tmp_path_factory.mktemp("scheduler")
     url = fresh_database(tmp)
     app = create_app({"SHAOBAO_ENV": "test", "TESTING": True, "SQLALCHEMY_DATABASE_URI": _sqlalchemy(url),

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from backend.extensions import db
 from backend.models import User
 from backend.services import cache
-from backend.services.people import auth
 from backend.services.cases import content_check
+from backend.services.people import auth
 
 
 @pytest.fixture()

@@ -3,7 +3,7 @@ the ORM and the ledger service directly (the order flow has its own tests)."""
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -51,7 +51,7 @@ def order(prov: Provider, amount_fen: int, *, region_code: str = COMMUNITY, resi
     made = Order(out_trade_no=f"SBT{n:010d}{prov.id:04d}", client_id=f"fin-{n}", resident_id=user(resident).id,
                  offering_id=offering_id, provider_id=prov.id, region_id=where.id, region_path=where.path,
                  address="凤鸣路1号", title="上门助浴", quantity=1, unit_price_fen=amount_fen, amount_fen=amount_fen,
-                 state=state, pay_expires_at=datetime.now(timezone.utc) + timedelta(minutes=30))
+                 state=state, pay_expires_at=datetime.now(UTC) + timedelta(minutes=30))
     db.session.add(made)
     db.session.flush()
     return made

@@ -11,10 +11,10 @@ from datetime import timedelta
 import requests
 import sqlalchemy as sa
 
-from backend.services import runtime
 from backend.extensions import db
 from backend.models import Offering, Order, OutboxEffect
 from backend.models.types import utcnow
+from backend.services import runtime
 from backend.services.finance import ledger
 from backend.wechat.simulator import pay_world_of
 from tests.integration.market_fixtures import TOWNSHIP_CODE, inside

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -25,8 +25,14 @@ from werkzeug.wrappers import Request, Response
 
 from backend.wechat.pay import PayClient
 from backend.wechat.pay_keys import DEV_SP_NAME, DevPayKeys, ensure_dev_keys
-from backend.wechat.simulator import (PaySimConfig, PayWorld, QuietRequestHandler,
-                                      create_simulator_app, pay_world_of, world_of)
+from backend.wechat.simulator import (
+    PaySimConfig,
+    PayWorld,
+    QuietRequestHandler,
+    create_simulator_app,
+    pay_world_of,
+    world_of,
+)
 from tests.integration.wechat_fixtures import APPID, FROZEN_NOW, SECRET
 
 SP_MCHID = "1900000001"
@@ -38,7 +44,7 @@ REFUND_NOTIFY_PATH = "/api/pay/notify/refund"
 
 def at(seconds_from_now: float) -> datetime:
     """A UTC time relative to the frozen sim clock."""
-    return datetime.fromtimestamp(FROZEN_NOW, timezone.utc) + timedelta(seconds=seconds_from_now)
+    return datetime.fromtimestamp(FROZEN_NOW, UTC) + timedelta(seconds=seconds_from_now)
 
 
 @pytest.fixture(scope="session")

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from backend.models.types import utcnow
-from backend.services import runtime
 from backend.extensions import db
 from backend.models import Case, CaseLog, Deadline, OutboxEffect
-from backend.scheduler import heartbeat, jobs
+from backend.models.types import utcnow
+from backend.scheduler import jobs
+from backend.services import heartbeat, runtime
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 UTC = ZoneInfo("UTC")

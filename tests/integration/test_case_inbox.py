@@ -8,10 +8,10 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from backend.models.types import utcnow
-from backend.services import runtime
 from backend.extensions import db
 from backend.models import Deadline
+from backend.models.types import utcnow
+from backend.services import runtime
 from tests.factories import CaseFactory, CategoryFactory, DepartmentFactory, GridFactory, holder
 from tests.integration.case_helpers import act, upload
 

@@ -6,9 +6,9 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from backend.services import runtime
 from backend.extensions import db
 from backend.models import Case, CaseLog, IdempotencyKey, Photo
+from backend.services import runtime
 from tests.integration.case_helpers import IN_G1, act, category_id, jpeg, report, upload
 
 

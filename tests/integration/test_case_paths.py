@@ -6,8 +6,7 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Case, CaseLog, Deadline, Grant, OutboxEffect
-from tests.integration.case_helpers import (act, category_id, department_id, report, upload,
-                                            user_id)
+from tests.integration.case_helpers import act, category_id, department_id, report, upload, user_id
 
 
 @pytest.fixture()

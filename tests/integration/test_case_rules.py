@@ -8,8 +8,7 @@ import sqlalchemy as sa
 from backend.extensions import db
 from backend.models import Case, OutboxEffect, Summons
 from backend.services.cases import content_check
-from tests.integration.case_helpers import (IN_G1, IN_G2, act, category_id, department_id, report,
-                                            upload)
+from tests.integration.case_helpers import IN_G1, IN_G2, act, category_id, department_id, report, upload
 
 NEAR = {"lng": 112.9933, "lat": 37.4238, "coord_system": "gcj02"}
 

@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from backend.models.types import utcnow
-from backend.services import runtime
 from backend.extensions import db
 from backend.models import AuditEntry, Deadline
+from backend.models.types import utcnow
+from backend.services import runtime
 from tests.integration.case_helpers import category_id, report
 
 

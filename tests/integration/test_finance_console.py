@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from backend.models.types import utcnow
-from backend.services import runtime
 from backend.extensions import db
 from backend.models import LedgerEntry
+from backend.models.types import utcnow
+from backend.services import runtime
 from tests.integration import finance_helpers as fin
 
 # Beijing 2026-09-20 (a Sunday); UTC is eight hours behind.

@@ -19,12 +19,9 @@ from hypothesis import strategies as st
 
 from backend.extensions import db
 from backend.models import LedgerEntry, Order
-from backend.services.finance import ledger
-from backend.services.orders import actions
-from backend.services.orders import payments
-from backend.services.orders import refunds
-from backend.services.orders import settlements
 from backend.services.errors import DomainError
+from backend.services.finance import ledger
+from backend.services.orders import actions, payments, refunds, settlements
 from backend.wechat.pay import RefundResult, Trade
 from tests.integration import market_fixtures as market
 from tests.integration.conftest import user_by_openid

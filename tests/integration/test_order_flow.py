@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from backend.effects import delivery
 from backend.extensions import db
 from backend.models import OfferingSlot, Provider, Settlement
-from backend.effects import delivery
 from backend.scheduler import order_jobs
 from tests.integration.market_fixtures import OTHER_TOWNSHIP_CODE, inside
 from tests.integration.order_helpers import STAFF, Shop, balances, dead_effects, row

@@ -12,8 +12,7 @@ from backend.extensions import db
 from backend.models import Grant, OfferingSlot, Order, Provider, Settlement, User
 from backend.scheduler import order_jobs
 from backend.services import access
-from backend.services.orders import payments
-from backend.services.orders import settlements
+from backend.services.orders import payments, settlements
 from tests.integration.order_helpers import STAFF, Shop, balances, row
 from tests.integration.test_pay_notifications import overdue
 
@@ -67,7 +66,8 @@ def test_a_closed_refund_is_asked_for_again_by_the_county(shop):
 def test_a_payment_asked_for_while_the_order_is_cancelled_cannot_be_made(shop):
     order = shop.order()
     resident = db.session.get(User, row(order["id"]).resident_id)
-    checkout = payments.checkout(access.viewer_for(resident), order["id"])      # the phone's /payment has read the order...
+    # the phone's /payment has read the order...
+    checkout = payments.checkout(access.viewer_for(resident), order["id"])
     shop.step(shop.resident, order["id"], "cancel", face="mp")   # ... the resident cancels meanwhile ...
     assert payments.prepay(checkout) is None                # ... and WeChat's new order is closed again
     db.session.commit()

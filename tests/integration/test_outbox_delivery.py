@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from backend.services import runtime
 from backend.effects import delivery, relay
 from backend.effects.outcomes import Retry
 from backend.extensions import db
 from backend.models import OutboxEffect, SubscribeCredit
 from backend.models.types import utcnow
+from backend.services import runtime
 from tests.integration.case_helpers import act, report, user_id
 
 TEMPLATES = {"accepted": "dev-template-accepted", "dispatched": "dev-template-dispatched",

@@ -10,8 +10,16 @@ import pytest
 from backend.services import runtime
 from backend.wechat.pay import BillHashMismatch, NotificationRefused, PayError, PayUnavailable
 from backend.wechat.pay_bill import CHINA
-from tests.integration.pay_fixtures import (OPENID, REFUND_NOTIFY_PATH, SP_MCHID, SUB_MCHID, at, make_client,
-                                            pay_app_config, place_and_pay)
+from tests.integration.pay_fixtures import (
+    OPENID,
+    REFUND_NOTIFY_PATH,
+    SP_MCHID,
+    SUB_MCHID,
+    at,
+    make_client,
+    pay_app_config,
+    place_and_pay,
+)
 from tests.integration.wechat_fixtures import APPID, FROZEN_NOW
 
 

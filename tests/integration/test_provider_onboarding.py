@@ -8,8 +8,15 @@ import sqlalchemy as sa
 from backend.extensions import db
 from backend.models import AuditEntry, Grant, ProviderLog
 from tests.integration.case_helpers import upload, user_id
-from tests.integration.provider_helpers import (apply, catalogue_ids, create_offering, listed, region_id,
-                                                review, slot_specs)
+from tests.integration.provider_helpers import (
+    apply,
+    catalogue_ids,
+    create_offering,
+    listed,
+    region_id,
+    review,
+    slot_specs,
+)
 
 
 def test_onboarding_end_to_end(as_user):
@@ -101,8 +108,8 @@ def test_what_the_order_service_asks(ctx):
     import pytest
 
     from backend.models import Offering, Provider, Region
-    from backend.services.providers import offerings
     from backend.services.errors import Invalid, NotFound
+    from backend.services.providers import offerings
     from tests.integration.provider_helpers import DEMO_PROVIDER_CODE, offering_id
 
     def path(code):

@@ -7,9 +7,20 @@ import sqlalchemy as sa
 from backend.extensions import db
 from backend.models import Grant, OfferingSlot, User
 from tests.integration.case_helpers import upload, user_id
-from tests.integration.provider_helpers import (DEMO_APPLICATION_CODE, DEMO_PROVIDER_CODE, application, apply,
-                                                create_offering, listed, new_code, offering_id, provider_id,
-                                                region_id, review, slot_specs)
+from tests.integration.provider_helpers import (
+    DEMO_APPLICATION_CODE,
+    DEMO_PROVIDER_CODE,
+    application,
+    apply,
+    create_offering,
+    listed,
+    new_code,
+    offering_id,
+    provider_id,
+    region_id,
+    review,
+    slot_specs,
+)
 
 
 @pytest.mark.parametrize(("code", "says"), [
@@ -165,7 +176,8 @@ def test_staff_by_phone(as_user):
     assert resident.get(f"/api/console/providers/{pid}").status_code == 404
     assert as_user("demo-hub-dispatcher-1").get(f"/api/console/providers/{pid}/staff").status_code == 404
     assert not db.session.scalar(sa.select(Grant.id).where(Grant.id == existing.json["grant_id"]))
-    assert staff.post(f"/api/console/providers/{pid}/staff", json={"name": "x", "phone": "23700002222"}).status_code == 422
+    not_a_phone = {"name": "x", "phone": "23700002222"}
+    assert staff.post(f"/api/console/providers/{pid}/staff", json=not_a_phone).status_code == 422
 
 
 def test_new_code_helper_makes_valid_codes():

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from backend.models.types import utcnow
-from backend.services import runtime
 from backend.extensions import db
 from backend.models import ReconciliationRun
+from backend.models.types import utcnow
 from backend.scheduler import jobs
+from backend.services import runtime
 from backend.services.finance import reconciliation
 from backend.wechat.pay_bill import CHINA
 from tests.integration import finance_helpers as fin

@@ -12,9 +12,9 @@ import redis
 import requests
 from wechatpy.session.redisstorage import RedisStorage
 
-from backend.services import runtime
 from backend.app import create_app
 from backend.extensions import db
+from backend.services import runtime
 from backend.wechat.miniprogram import MiniProgramClient
 from tests.conftest import SIM_APPID, SIM_SECRET
 

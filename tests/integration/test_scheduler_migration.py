@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from backend.services import runtime
 from backend.app import create_app
 from backend.extensions import db
 from backend.models import Case, Category, Region
+from backend.services import runtime
 from workflows.calendar import Limit
 
 
@@ -43,8 +43,8 @@ def fresh_app(tmp_path):
 def test_running_clocks_get_their_warning_and_the_revision_goes_down_and_up(fresh_app):
     from flask_migrate import downgrade, upgrade
 
-    from backend.services.catalogue import categories
     from backend.demo import seed
+    from backend.services.catalogue import categories
     started, due = datetime(2026, 3, 2, 2, 0, tzinfo=UTC), datetime(2026, 3, 3, 9, 30, tzinfo=UTC)
     with fresh_app.app_context():
         # The demo data is loaded by today's models, so at today's revision; then back to

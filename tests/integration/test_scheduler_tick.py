@@ -9,8 +9,19 @@ from backend.effects import delivery
 from backend.scheduler import alerts, jobs
 from backend.services.catalogue import categories
 from tests.integration.case_helpers import act, department_id, report, upload, user_id
-from tests.integration.scheduler_helpers import (archive, beijing, case_row, clocks, entries, log_actions,
-                                                 messages, push_seqs, pushes, the_clock, tick)
+from tests.integration.scheduler_helpers import (
+    archive,
+    beijing,
+    case_row,
+    clocks,
+    entries,
+    log_actions,
+    messages,
+    push_seqs,
+    pushes,
+    the_clock,
+    tick,
+)
 
 NOTHING = {"breached": 0, "escalated": 0, "warned": 0}
 

@@ -215,7 +215,7 @@ def test_phone_number_answers_phone_info(sim):
     assert body["errcode"] == 0 and body["errmsg"] == "ok"
     assert body["phone_info"] == {
         "phoneNumber": "13800138000", "purePhoneNumber": "13800138000", "countryCode": "86",
-        "watermark": {"timestamp": int(1_790_000_000), "appid": APPID}}
+        "watermark": {"timestamp": 1_790_000_000, "appid": APPID}}
 
 
 @pytest.mark.parametrize("spoil", ["reuse", "expire", "unknown"])

@@ -1,5 +1,5 @@
 """The working calendar on hand-checked cases (Beijing wall-clock times throughout)."""
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -30,7 +30,7 @@ def days(n):
 def test_friday_afternoon_plus_four_work_hours_is_monday_before_noon():
     due = BARE.due(bj(2026, 3, 13, 16), hours(4))
     assert due == bj(2026, 3, 16, 11, 30)
-    assert due.tzinfo is timezone.utc
+    assert due.tzinfo is UTC
 
 
 def test_a_limit_started_at_lunch_runs_from_the_afternoon_opening():
@@ -53,7 +53,7 @@ def test_a_limit_started_at_23_00_starts_next_morning():
 def test_days_are_beijing_days_not_utc_days():
     # 01:00 Wednesday in Beijing is still Tuesday in UTC; the receipt day is Wednesday.
     start = bj(2026, 3, 11, 1)
-    assert start.astimezone(timezone.utc).day == 10
+    assert start.astimezone(UTC).day == 10
     assert BARE.due(start, days(1)) == bj(2026, 3, 12, 17, 30)
 
 

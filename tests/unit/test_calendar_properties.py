@@ -1,8 +1,9 @@
 """Properties of the deadline arithmetic, on the shipped holiday data (2025-2026)."""
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workflows.calendar import NATURAL_UNITS, UNITS, WORK_UNITS, Limit, WorkCalendar
 
@@ -12,7 +13,7 @@ CAL = WorkCalendar.from_file(Path(__file__).resolve().parents[2] / "config" / "c
 quick = settings(database=None, max_examples=150, deadline=None)
 
 moments = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2026, 11, 30),
-                       timezones=st.just(timezone.utc))
+                       timezones=st.just(UTC))
 dates = st.dates(min_value=date(2025, 1, 1), max_value=date(2026, 11, 30))
 boundaries = [t for period in CAL.periods for t in period] + [time(0), time(12, 45), time(23)]
 # Starts on the boundaries that matter, where off-by-one-interval mistakes live.

@@ -8,8 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from workflows.definition import (ALL_KINDS, LEVEL_OWNER, Action, Actor, Clock, Facts, Field, Flow, Notify,
-                                  Outcome, State, SummonsFacts, SummonsStatus)
+from workflows.definition import (
+    ALL_KINDS,
+    LEVEL_OWNER,
+    Action,
+    Actor,
+    Clock,
+    Facts,
+    Field,
+    Flow,
+    Notify,
+    Outcome,
+    State,
+    SummonsFacts,
+    SummonsStatus,
+)
 from workflows.engine import Refused, available, decide
 from workflows.validation import FlowError, validated
 

@@ -67,7 +67,6 @@ def test_a_circle_between_feature_packages_breaks_the_acyclic_contract(source_co
     assert ".geo -> .cases" in result.stdout or ".cases -> .geo" in result.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="the tree does not keep the contracts yet (issue 10 work in flight)")
 def test_the_tree_keeps_every_import_contract():
     result = lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr

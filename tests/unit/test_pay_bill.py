@@ -1,5 +1,5 @@
 """The trade bill parser reads WeChat's CSV (backticks, yuan, summary lines)."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,7 +14,8 @@ PAYMENT = ("`2026-09-21 14:13:20,`wx0000000000test1,`1900000001,`1900000109,`,`4
 REFUND = ("`2026-09-21 15:00:00,`wx0000000000test1,`1900000001,`1900000109,`,`4200001234567890123456789012,"
           "`SB20260921A,`o_payer,`JSAPI,`REFUND,`OTHERS,`CNY,`100.00,`0.00,`50300000000000000000000000000001,"
           "`RF20260921A,`30.00,`0.00,`ORIGINAL,`SUCCESS,`上门保洁,`,`-0.18000,`0.60%,`100.00,`30.00,`")
-SUMMARY = "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n`2,`100.00,`30.00,`0.00,`0.42000,`100.00,`30.00"
+SUMMARY = ("总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n"
+           "`2,`100.00,`30.00,`0.00,`0.42000,`100.00,`30.00")
 
 
 def bill(*lines) -> str:
@@ -23,10 +24,11 @@ def bill(*lines) -> str:
 
 def test_payment_and_refund_lines():
     payment, refund = parse_trade_bill(bill(PAYMENT, REFUND))
-    assert payment.trade_time == datetime(2026, 9, 21, 6, 13, 20, tzinfo=timezone.utc)
+    assert payment.trade_time == datetime(2026, 9, 21, 6, 13, 20, tzinfo=UTC)
     assert (payment.sp_mchid, payment.sub_mchid, payment.out_trade_no) == ("1900000001", "1900000109", "SB20260921A")
     assert (payment.trade_state, payment.total_fen, payment.fee_fen) == ("SUCCESS", 10000, 60)
-    assert (payment.refund_id, payment.out_refund_no, payment.refund_status, payment.refund_fen) == (None, None, None, 0)
+    refund_fields = (payment.refund_id, payment.out_refund_no, payment.refund_status, payment.refund_fen)
+    assert refund_fields == (None, None, None, 0)
     assert (refund.trade_state, refund.refund_fen, refund.fee_fen) == ("REFUND", 3000, -18)
     assert (refund.out_refund_no, refund.refund_status) == ("RF20260921A", "SUCCESS")
     assert refund.transaction_id == payment.transaction_id

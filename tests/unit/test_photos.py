@@ -5,7 +5,7 @@ import struct
 import warnings
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from io import BytesIO
 
 import pytest
@@ -152,10 +152,10 @@ def test_no_exif_means_no_time_and_no_place():
 
 def test_taken_at_is_china_time_unless_an_offset_says_otherwise():
     shanghai = ingest(encoded(marked(), exif=phone_exif(taken="2024:05:01 08:30:00")))
-    assert shanghai.taken_at == datetime(2024, 5, 1, 0, 30, tzinfo=timezone.utc)
+    assert shanghai.taken_at == datetime(2024, 5, 1, 0, 30, tzinfo=UTC)
     abroad_exif = phone_exif(taken="2024:05:01 08:30:00", offset="-05:00")
     abroad = ingest(encoded(marked(), exif=abroad_exif))
-    assert abroad.taken_at == datetime(2024, 5, 1, 13, 30, tzinfo=timezone.utc)
+    assert abroad.taken_at == datetime(2024, 5, 1, 13, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("taken, offset", [
@@ -167,7 +167,7 @@ def test_a_nonsense_time_is_ignored(taken, offset):
 
 def test_a_nonsense_offset_falls_back_to_china_time():
     exif = phone_exif(taken="2024:05:01 08:30:00", offset="+99:99")
-    assert photos.taken_at(read_back(exif)) == datetime(2024, 5, 1, 0, 30, tzinfo=timezone.utc)
+    assert photos.taken_at(read_back(exif)) == datetime(2024, 5, 1, 0, 30, tzinfo=UTC)
 
 
 # Formats and modes
@@ -436,7 +436,7 @@ def test_an_upright_jpeg_keeps_its_pixels_exactly_and_loses_its_metadata():
     assert b"Huawei" not in result.original and b"xmpmeta" not in result.original
     assert result.sha256 == hashlib.sha256(result.original).hexdigest()
     # The time and place were read before the segments holding them were cut.
-    assert result.taken_at == datetime(2024, 5, 1, 0, 30, tzinfo=timezone.utc)
+    assert result.taken_at == datetime(2024, 5, 1, 0, 30, tzinfo=UTC)
     assert result.gps == pytest.approx((37 + 52 / 60 + 12.5 / 3600, 112.55))
 
 

@@ -6,7 +6,8 @@ import pytest
 from workflows import engine
 from workflows.definition import Actor, Facts
 from workflows.engine import Refused
-from workflows.provider_flow import LEVEL, PROVIDER_FLOW as FLOW
+from workflows.provider_flow import LEVEL
+from workflows.provider_flow import PROVIDER_FLOW as FLOW
 
 ADMIN = Actor(1, frozenset({"county_admin"}))
 APPLICANT = Actor(2, frozenset({"applicant"}))

@@ -10,19 +10,53 @@ viewer (the viewer and its scopes), people (regions, departments, grants, users)
 their money), trails (audit trail, effects), visibility (the table behind visible and
 get_visible).
 """
-from backend.services.access.cases import (AREA_RELATIONS, CASE_AREA_ROLES, LEVEL_OWNER_RELATION,
-                                           OWNER_CHAIN, case_ancestor_path, case_filter, case_relations,
-                                           photo_filter)
-from backend.services.access.orders import (ensure_finance_viewer, ensure_money_viewer, finance_filter,
-                                            order_filter, order_relations, order_viewers, visible_order,
-                                            visible_order_books)
-from backend.services.access.people import (ADMIN_ROLES, GRANTABLE, STAFF_REGION_ROLES, department_filter,
-                                            ensure_county_admin, ensure_may_grant, ensure_may_manage_user,
-                                            ensure_region_admin, grant_filter, grant_path, grant_scope_path,
-                                            may_grant, region_filter, user_filter)
-from backend.services.access.providers import (APPLICATION_STATES, catalogue_filter, ensure_may_manage_staff,
-                                               ensure_provider_staff, offering_filter, provider_filter,
-                                               provider_photo_filter, provider_relations, provider_staff)
+from backend.services.access.cases import (
+                                           AREA_RELATIONS,
+                                           CASE_AREA_ROLES,
+                                           LEVEL_OWNER_RELATION,
+                                           OWNER_CHAIN,
+                                           case_ancestor_path,
+                                           case_filter,
+                                           case_relations,
+                                           photo_filter,
+)
+from backend.services.access.orders import (
+                                           ensure_finance_viewer,
+                                           ensure_money_viewer,
+                                           finance_filter,
+                                           order_filter,
+                                           order_relations,
+                                           order_viewers,
+                                           visible_order,
+                                           visible_order_books,
+)
+from backend.services.access.people import (
+                                           ADMIN_ROLES,
+                                           GRANTABLE,
+                                           STAFF_REGION_ROLES,
+                                           department_filter,
+                                           ensure_county_admin,
+                                           ensure_may_grant,
+                                           ensure_may_manage_user,
+                                           ensure_region_admin,
+                                           grant_filter,
+                                           grant_path,
+                                           grant_scope_path,
+                                           may_grant,
+                                           region_filter,
+                                           user_filter,
+)
+from backend.services.access.providers import (
+                                           APPLICATION_STATES,
+                                           catalogue_filter,
+                                           ensure_may_manage_staff,
+                                           ensure_provider_staff,
+                                           offering_filter,
+                                           provider_filter,
+                                           provider_photo_filter,
+                                           provider_relations,
+                                           provider_staff,
+)
 from backend.services.access.rooms import CASE_ROOM_ROLES, case_rooms, grant_room, socket_rooms, user_room
 from backend.services.access.trails import audit_filter, effect_filter
 from backend.services.access.viewer import Scope, Viewer, grant_scopes, under_any, viewer_for, viewer_from

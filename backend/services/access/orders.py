@@ -8,10 +8,10 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Grant, Order, Region, User
+from backend.services import locks
 from backend.services.access.providers import provider_staff
 from backend.services.access.viewer import Viewer, under_any
 from backend.services.errors import Forbidden, NotFound
-from backend.services import locks
 
 
 def order_filter(viewer: Viewer):

@@ -8,13 +8,11 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Case, CaseLog, CaseSupport, Department, Grant, Summons
-from backend.services import access, clock, outbox
+from backend.services import access, clock, outbox, runtime
+from backend.services.cases import deadlines, photos
 from backend.services.cases import log as caselog
-from backend.services.cases import deadlines
-from backend.services.geo import lookup
-from backend.services.cases import photos
 from backend.services.errors import Conflict, Forbidden, Invalid, NotFound
-from backend.services import runtime
+from backend.services.geo import lookup
 from workflows import definition, engine
 from workflows.calendar import Limit
 from workflows.case_flow import CASE_FLOW

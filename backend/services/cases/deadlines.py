@@ -8,9 +8,8 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Case, Deadline, Summons
-from backend.services import clock
+from backend.services import clock, runtime
 from backend.services.catalogue import categories
-from backend.services import runtime
 from workflows.calendar import Limit
 
 

@@ -12,17 +12,12 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.extensions import db
 from backend.models import ApiClient, Case, CaseSupport, Category, Region
-from backend.services import clock, idempotency, outbox
-from backend.services.catalogue import attributes
-from backend.services.cases import actions
+from backend.services import clock, idempotency, outbox, runtime
+from backend.services.cases import actions, content_check, deadlines, photos
 from backend.services.cases import log as caselog
-from backend.services.catalogue import categories
-from backend.services.cases import content_check
-from backend.services.cases import deadlines
-from backend.services.geo import lookup
-from backend.services.cases import photos
+from backend.services.catalogue import attributes, categories
 from backend.services.errors import Invalid, NotAuthenticated, NotFound
-from backend.services import runtime
+from backend.services.geo import lookup
 from workflows.case_flow import CASE_FLOW, LEVEL_PARTIES, LIVE
 
 log = logging.getLogger("shaobao.cases")

@@ -10,9 +10,8 @@ from backend.extensions import db
 from backend.media.photos import EXTENSIONS, PhotoRejected, ingest
 from backend.media.storage import LocalPhotoStore, make_key
 from backend.models import CasePhoto, Photo, PhotoOwner
-from backend.services import access
+from backend.services import access, runtime
 from backend.services.errors import Invalid, NotFound
-from backend.services import runtime
 
 VARIANTS = ("original", "display", "thumbnail")
 MAX_PER_ACTION = 9

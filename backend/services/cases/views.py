@@ -8,8 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import (Case, CaseLog, CasePhoto, CaseSupport, Category, Deadline, Summons,
-                            User)
+from backend.models import Case, CaseLog, CasePhoto, CaseSupport, Category, Deadline, Summons, User
 from backend.models.people import mask_phone
 from backend.services import access, clock
 from backend.services.cases import actions as case_actions

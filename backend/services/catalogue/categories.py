@@ -11,10 +11,9 @@ import sqlalchemy as sa
 from backend.extensions import db
 from backend.models import CalendarDay, Category, Department, UrgencyClass
 from backend.models.catalogue import STAGES
-from backend.services import access, audit
-from backend.services.catalogue import attributes
-from backend.services import cache
+from backend.services import access, audit, cache
 from backend.services.cache import StampedCache
+from backend.services.catalogue import attributes
 from backend.services.errors import Invalid, NotFound
 from workflows.calendar import Limit, WorkCalendar
 

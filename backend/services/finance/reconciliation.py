@@ -22,16 +22,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import LedgerEntry, Order, ReconciliationMismatch, ReconciliationRun, Refund
-from backend.services import access, clock
+from backend.services import access, clock, runtime
 from backend.services.errors import Invalid, NotFound
-from backend.services import runtime
 from backend.wechat.pay import PayError, PayUnavailable
 
 log = logging.getLogger("shaobao.reconciliation")
@@ -159,7 +158,7 @@ def _missing_in_bill(ours: Ours) -> Found:
 
 def day_window(bill_date: date) -> tuple[datetime, datetime]:
     """The Beijing day as a half-open UTC interval."""
-    start = datetime.combine(bill_date, time(0), ZONE).astimezone(timezone.utc)
+    start = datetime.combine(bill_date, time(0), ZONE).astimezone(UTC)
     return start, start + timedelta(days=1)
 
 

@@ -11,8 +11,8 @@ from sqlalchemy.orm import contains_eager
 from backend.extensions import db
 from backend.models import LedgerEntry, Order, Provider, Refund
 from backend.services import access
-from backend.services.finance import ledger
 from backend.services.errors import Invalid
+from backend.services.finance import ledger
 from backend.services.finance.reconciliation import ZONE
 
 # Each total is one (movement, account) leg: its positive side, or escrow's net.

@@ -11,10 +11,8 @@ import sqlalchemy as sa
 from backend.extensions import db
 from backend.models import Region
 from backend.services import access, audit
-from backend.services.geo import lookup
-from backend.services.geo import geometry
-from backend.services.geo import regions
 from backend.services.errors import DomainError, Invalid
+from backend.services.geo import geometry, lookup, regions
 
 
 def _check_feature(community, index, feature, existing, pending, replaced_ids):

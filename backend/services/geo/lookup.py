@@ -15,10 +15,10 @@ from shapely.strtree import STRtree
 
 from backend.extensions import db
 from backend.models import Region
-from backend.services.geo import coords
 from backend.services import cache
 from backend.services.cache import StampedCache
 from backend.services.errors import Invalid
+from backend.services.geo import coords
 
 METRES_PER_DEGREE = 111_320.0
 DEPTH = {"county": 0, "township": 1, "community": 2, "grid": 3}

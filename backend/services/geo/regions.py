@@ -9,12 +9,9 @@ from shapely.geometry import shape
 from backend.extensions import db
 from backend.models import Department, Grant, Region
 from backend.models.regions import CODE_LENGTH, KINDS, LEVELS
-from backend.services import access, audit
-from backend.services.geo import coords
-from backend.services.geo import lookup
-from backend.services.geo import geometry
-from backend.services import runtime
+from backend.services import access, audit, runtime
 from backend.services.errors import Conflict, Invalid
+from backend.services.geo import coords, geometry, lookup
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,10 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.extensions import db
 from backend.models import Offering, OfferingSlot, Order, Provider, Region
-from backend.services import access, clock, idempotency
-from backend.services.providers import offerings
-from backend.services import outbox
-from backend.services.orders import money, timeline
+from backend.services import access, clock, idempotency, outbox, runtime
 from backend.services.errors import Conflict, Forbidden, Invalid, NotFound
-from backend.services import runtime
+from backend.services.orders import money, timeline
+from backend.services.providers import offerings
 from workflows import definition, engine
 from workflows.order_flow import ORDER_FLOW, actor, facts
 

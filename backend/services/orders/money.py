@@ -10,12 +10,10 @@ county's rulings and settlement, in one place.
 """
 from __future__ import annotations
 
-
 from backend.models import Order
-from backend.services.orders import refunds
-from backend.services.orders import settlements
-from backend.services.errors import Invalid
 from backend.services import runtime
+from backend.services.errors import Invalid
+from backend.services.orders import refunds, settlements
 from workflows.definition import Decision
 
 FULL_REFUND = {"cancel": "cancelled before the provider accepted", "decline": "declined by the provider"}

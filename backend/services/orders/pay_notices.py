@@ -18,9 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from backend.extensions import db
 from backend.models import Order, PayNotice, Refund
 from backend.services import clock
-from backend.services.orders import payments
-from backend.services.orders import refunds
 from backend.services.errors import DomainError, Invalid, NotAuthenticated, NotFound
+from backend.services.orders import payments, refunds
 from backend.wechat.pay import NotificationRefused
 
 log = logging.getLogger("shaobao.pay_notices")

@@ -17,12 +17,10 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Order, Provider, User
-from backend.services import access, clock
-from backend.services.finance import ledger
-from backend.services import locks
-from backend.services.orders import actions, refunds, timeline
+from backend.services import access, clock, locks, runtime
 from backend.services.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
-from backend.services import runtime
+from backend.services.finance import ledger
+from backend.services.orders import actions, refunds, timeline
 from backend.wechat.pay import PayError, PayUnavailable
 
 log = logging.getLogger("shaobao.payments")

@@ -11,11 +11,10 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Order, Refund, Settlement
-from backend.services import access, clock, outbox
-from backend.services.finance import ledger
-from backend.services import locks
-from backend.services.orders import timeline
+from backend.services import access, clock, locks, outbox
 from backend.services.errors import Conflict, Invalid, NotFound
+from backend.services.finance import ledger
+from backend.services.orders import timeline
 
 log = logging.getLogger("shaobao.refunds")
 # ABNORMAL is not final: the money could not reach the resident's card and the merchant

@@ -13,12 +13,9 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import Order, Settlement
-from backend.services import clock, outbox
+from backend.services import clock, locks, outbox, runtime
 from backend.services.finance import ledger
-from backend.services import locks
-from backend.services.orders import timeline
-from backend.services.orders import refunds
-from backend.services import runtime
+from backend.services.orders import refunds, timeline
 
 log = logging.getLogger("shaobao.settlements")
 

@@ -14,10 +14,9 @@ from sqlalchemy.orm import joinedload
 from backend.extensions import db
 from backend.models import AuthToken, Grant, Region, User
 from backend.models.types import utcnow
-from backend.services import access
+from backend.services import access, runtime
 from backend.services.errors import Conflict, Invalid, NotAuthenticated, Unavailable
 from backend.wechat.miniprogram import WeChatError, WeChatUnavailable
-from backend.services import runtime
 
 log = logging.getLogger("shaobao.auth")
 # Login codes that are WeChat's way of saying "this code is no good".

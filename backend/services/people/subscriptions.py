@@ -6,9 +6,8 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import SubscribeCredit
-from backend.services import clock, dialect
+from backend.services import clock, dialect, runtime
 from backend.services.errors import Invalid
-from backend.services import runtime
 
 # wx.requestSubscribeMessage answers each template with one of these.
 ANSWERS = ("accept", "reject", "ban", "filter")

@@ -11,8 +11,8 @@ from backend.extensions import db
 from backend.models import Department, Grant, Region, User
 from backend.models.people import scope_key
 from backend.services import access, audit
-from backend.services.people import auth
 from backend.services.errors import Conflict, Invalid
+from backend.services.people import auth
 
 PHONE = re.compile(r"^1[3-9]\d{9}$")
 # The scope each role is held in: a region of a level, a department, or nothing.

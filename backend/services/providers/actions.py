@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from backend.extensions import db
 from backend.models import Grant, Provider
 from backend.services import access, audit, clock
-from backend.services.providers import log as provider_log
 from backend.services.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.services.providers import areas
+from backend.services.providers import log as provider_log
 from backend.services.providers.applications import snapshot
 from workflows import definition, engine
 from workflows.provider_flow import LEVEL, PROVIDER_FLOW

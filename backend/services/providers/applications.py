@@ -12,11 +12,10 @@ from backend.extensions import db
 from backend.models import Photo, Provider, ProviderArea, ProviderDocument, ProviderLog, Region
 from backend.models.people import mask_phone
 from backend.services import access, audit, clock, idempotency
-from backend.services.providers import credit_code
 from backend.services.cases import photos
-from backend.services.providers import log as provider_log
-from backend.services.providers import areas
 from backend.services.errors import Conflict, Forbidden, Invalid
+from backend.services.providers import areas, credit_code
+from backend.services.providers import log as provider_log
 from workflows import definition, engine
 from workflows.provider_flow import LEVEL, PROVIDER_FLOW
 

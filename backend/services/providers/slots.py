@@ -11,8 +11,8 @@ from backend.extensions import db
 from backend.models import Offering, OfferingSlot, Order, Provider
 from backend.services import audit, clock
 from backend.services.errors import Conflict, Invalid, NotFound
-from backend.services.providers.offerings import managed
 from backend.services.providers import areas
+from backend.services.providers.offerings import managed
 
 log = logging.getLogger("shaobao.offerings")
 MAX_SLOTS_PER_CALL = 100

@@ -15,8 +15,8 @@ from backend.extensions import db
 from backend.models import Grant, Provider, User
 from backend.models.people import mask_phone
 from backend.services import access, audit
-from backend.services.people import users
 from backend.services.errors import Conflict, Forbidden, Invalid, NotFound
+from backend.services.people import users
 from backend.services.providers import areas
 
 log = logging.getLogger("shaobao.providers")

@@ -21,7 +21,6 @@ from config.settings import DEV_WECHAT_APPID, DEV_WECHAT_SECRET, load
 
 from ..pay_keys import ensure_dev_keys
 from ..pay_settings import KEY_SETTINGS, dev_key_dir
-
 from . import control, mp, pay_control
 from . import pay as pay_api
 from .errors import WxFailure

@@ -11,8 +11,7 @@ import threading
 
 from .pay_bill import BillBook
 from .pay_notify import Notifier
-from .pay_records import (MCHID, OUT_NO, PAID_STATES, Order, Refund, digits, invalid, param_error,
-                          parse_rfc3339, rfc3339)
+from .pay_records import MCHID, OUT_NO, PAID_STATES, Order, Refund, digits, invalid, param_error, parse_rfc3339, rfc3339
 from .pay_sharing import ProfitSharing
 from .pay_sign import PayFailure, PaySimConfig, Signer
 from .state import Clock
@@ -149,7 +148,8 @@ class PayWorld(ProfitSharing):
         with self._lock:
             order = self._by_prepay.get(package.removeprefix("prepay_id="))
             now = self.clock.now()
-            if order is None or order.prepay_id != package.removeprefix("prepay_id=") or now - order.prepaid_at > PREPAY_TTL:
+            prepay_id = package.removeprefix("prepay_id=")
+            if order is None or order.prepay_id != prepay_id or now - order.prepaid_at > PREPAY_TTL:
                 raise PaymentRefused("prepay_id is unknown or expired")
             if order.openid != openid:
                 raise PaymentRefused("the order was placed for another user")

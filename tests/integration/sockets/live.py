@@ -1,5 +1,5 @@
-"""Helpers for the live socket tests: a real Socket.IO server (threading mode, Werkzeug in a thread) on its own database, and
-python-socketio clients against it.
+"""Helpers for the live socket tests: a real Socket.IO server (threading mode, Werkzeug in a
+thread) on its own database, and python-socketio clients against it.
 
 Sockets need a server that commits for real (its threads read what the test wrote), so these
 tests cannot use the savepoint-per-test session: the server gets a database of its own
@@ -16,10 +16,8 @@ import time
 import requests
 import socketio
 
-
 from backend.wechat.simulator import QuietRequestHandler
-from tests.conftest import LiveServer, fresh_database
-from tests.conftest import SIM_APPID, SIM_SECRET
+from tests.conftest import SIM_APPID, SIM_SECRET, LiveServer, fresh_database
 
 RECHECK_SECONDS = 0.3
 
@@ -48,9 +46,9 @@ def make_app(database_url: str, var_dir, sim_url: str, **overrides):
 def prepare(app) -> None:
     from flask_migrate import upgrade
 
+    from backend.demo import seed
     from backend.extensions import db
     from backend.services.catalogue import categories
-    from backend.demo import seed
     with app.app_context():
         upgrade()
         categories.load_catalogue()
