@@ -14,6 +14,7 @@ from pytest_alembic.tests import default
 
 from backend.app import create_app
 from backend.extensions import db, migrate
+from backend.services import runtime
 from tests.conftest import fresh_database
 
 
@@ -29,7 +30,7 @@ def empty_app(database_url, tmp_path):
     yield app
     with app.app_context():
         db.engine.dispose()
-    app.extensions["shaobao.wechat"].close()
+    runtime.of(app).wechat.close()
 
 
 @pytest.fixture()
