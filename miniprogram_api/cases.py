@@ -4,13 +4,14 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
-from backend.api import case_schemas as schemas
+from backend.api import case_schemas as shared
 from backend.api.auth import wechat
 from backend.api.case_routes import add_case_routes
 from backend.api.paging import page
 from backend.api.schemas import ID
 from backend.extensions import db
 from backend.services.cases import content_check, intake, views
+from miniprogram_api import case_schemas as schemas
 
 blp = Blueprint("mp_cases", __name__, url_prefix="/api/mp/cases",
                 description="Report, follow and handle cases from the mini-program")
@@ -18,8 +19,8 @@ blp = Blueprint("mp_cases", __name__, url_prefix="/api/mp/cases",
 
 @blp.route("", methods=["POST"])
 @blp.arguments(schemas.CaseCreateSchema)
-@blp.response(201, schemas.CaseSummarySchema)
-@blp.alt_response(200, schema=schemas.CaseSummarySchema,
+@blp.response(201, shared.CaseSummarySchema)
+@blp.alt_response(200, schema=shared.CaseSummarySchema,
                   description="a retry with a client_id already used: the first case")
 def report(body):
     """Report a case (photos uploaded first); the same client_id again returns the first case.
@@ -45,8 +46,8 @@ def similar(query):
 
 
 @blp.route(f"/<{ID}:case_id>/support", methods=["POST"])
-@blp.arguments(schemas.LocationSchema)
-@blp.response(200, schemas.CaseDetailSchema)
+@blp.arguments(shared.LocationSchema)
+@blp.response(200, shared.CaseDetailSchema)
 def support(body, case_id):
     """我也遇到: follow a similar open case near where you are (idempotent)."""
     intake.support(g.user.id, case_id, body["lng"], body["lat"], body["coord_system"])
@@ -55,8 +56,8 @@ def support(body, case_id):
 
 
 @blp.route("", methods=["GET"])
-@blp.arguments(schemas.CaseListQuerySchema, location="query")
-@blp.response(200, schemas.CaseSummarySchema(many=True))
+@blp.arguments(shared.CaseListQuerySchema, location="query")
+@blp.response(200, shared.CaseSummarySchema(many=True))
 @blp.paginate()
 def list_cases(query, pagination_parameters):
     """Cases you may see: yours (scope=mine), followed (supported), your grid's, your department's."""

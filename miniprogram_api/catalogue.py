@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
-from backend.api import provider_schemas as schemas
 from backend.api.paging import page
 from backend.api.schemas import ID
 from backend.services.providers import offerings
+from miniprogram_api import catalogue_schemas as schemas
 
 blp = Blueprint("mp_services", __name__, url_prefix="/api/mp/services",
                 description="Social services residents can order where they live")

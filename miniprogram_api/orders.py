@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
-from backend.api import order_schemas as schemas
+from backend.api import order_schemas as shared
 from backend.api.order_routes import add_order_routes, detail
 from backend.api.schemas import ID
 from backend.extensions import db
 from backend.services import runtime
 from backend.services.errors import Conflict
 from backend.services.orders import actions, payments
+from miniprogram_api import order_schemas as schemas
 
 blp = Blueprint("mp_orders", __name__, url_prefix="/api/mp/orders",
                 description="Order, pay for and follow social services")
@@ -19,8 +20,8 @@ blp = Blueprint("mp_orders", __name__, url_prefix="/api/mp/orders",
 
 @blp.route("", methods=["POST"])
 @blp.arguments(schemas.OrderCreateSchema)
-@blp.response(201, schemas.OrderDetailSchema)
-@blp.alt_response(200, schema=schemas.OrderDetailSchema,
+@blp.response(201, shared.OrderDetailSchema)
+@blp.alt_response(200, schema=shared.OrderDetailSchema,
                   description="a retry with a client_id already used: the first order")
 def create(body):
     """Order a service where you live; pay within ORDER_PAY_MINUTES (POST .../payment)."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 from flask import Response, g
 from flask_smorest import Blueprint
 
-from backend.api import case_schemas as schemas
-from backend.api.schemas import ID, UploadSchema
+from backend.api.schemas import ID
 from backend.extensions import db
 from backend.services.cases import photos
+from miniprogram_api import case_schemas as schemas
+from miniprogram_api.schemas import UploadSchema
 
 blp = Blueprint("mp_photos", __name__, url_prefix="/api/mp/photos",
                 description="Photos: upload first, then attach by id")

@@ -55,3 +55,7 @@ class SubscriptionsSchema(ma.Schema):
                                metadata={"description": "step -> template id"})
     available = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(),
                                metadata={"description": "step -> messages accepted and not yet sent"})
+
+
+class UploadSchema(ma.Schema):
+    file = ma.fields.Raw(required=True, metadata={"type": "string", "format": "binary"})

@@ -9,9 +9,6 @@ from backend.services.catalogue import categories
 from backend.services.geo import lookup
 from backend.services.geo.coords import SYSTEMS
 
-PHOTO_IDS = ma.fields.List(Id(), validate=validate.Length(max=9), load_default=list,
-                           metadata={"description": "ids from POST /api/mp/photos, at most 9"})
-
 
 class LocationSchema(ma.Schema):
     lng = ma.fields.Float(required=True, validate=validate.Range(-180, 180))
@@ -19,52 +16,9 @@ class LocationSchema(ma.Schema):
     coord_system = ma.fields.String(required=True, validate=validate.OneOf(SYSTEMS))
 
 
-class CaseCreateSchema(LocationSchema):
-    client_id = ma.fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.:-]{8,64}$"),
-                                 metadata={"description": "one per report draft: a retry with the "
-                                                          "same id returns the first case"})
-    category_id = Id(required=True)
-    description = ma.fields.String(required=True, validate=validate.Length(min=1, max=1000))
-    address = ma.fields.String(validate=validate.Length(max=200), load_default=None)
-    photo_ids = PHOTO_IDS
-    attributes = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)
-    anonymous = ma.fields.Boolean(load_default=False)
-
-
-class MachineCaseSchema(LocationSchema):
-    client_id = ma.fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.:-]{8,64}$"))
-    category_id = Id(required=True)
-    description = ma.fields.String(required=True, validate=validate.Length(min=1, max=1000))
-    address = ma.fields.String(validate=validate.Length(max=200), load_default=None)
-    attributes = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)
-
-
-class SimilarQuerySchema(LocationSchema):
-    category_id = Id(required=True)
-
-
-class SimilarCaseSchema(ma.Schema):
-    """What a stranger may know of a nearby case: enough to recognise it, nothing personal."""
-    id = ma.fields.Integer()
-    category = ma.fields.String()
-    state = ma.fields.String()
-    created_at = ma.fields.AwareDateTime()
-    support_count = ma.fields.Integer()
-    distance_m = ma.fields.Integer()
-
-
 class ActionSchema(ma.Schema):
     version = ma.fields.Integer(required=True, metadata={"description": "the case version you read"})
     payload = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)
-
-
-class PhotoSchema(ma.Schema):
-    id = ma.fields.Integer()
-    width = ma.fields.Integer()
-    height = ma.fields.Integer()
-    taken_at = ma.fields.AwareDateTime(allow_none=True)
-    gps_lat = ma.fields.Float(allow_none=True)
-    gps_lng = ma.fields.Float(allow_none=True)
 
 
 class CasePhotoSchema(ma.Schema):

@@ -6,22 +6,6 @@ from marshmallow import validate
 
 from workflows.order_flow import STATES
 
-DATE = r"^\d{4}-\d{2}-\d{2}$"
-
-
-class OrderCreateSchema(ma.Schema):
-    client_id = ma.fields.String(required=True, validate=validate.Length(8, 64),
-                                 metadata={"description": "one per order draft: a retry gets the first order"})
-    offering_id = ma.fields.Integer(required=True, validate=validate.Range(min=1))
-    region_id = ma.fields.Integer(required=True, validate=validate.Range(min=1),
-                                  metadata={"description": "where the service is given (your community or grid)"})
-    address = ma.fields.String(required=True, validate=validate.Length(2, 200))
-    quantity = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=100),
-                                 metadata={"description": "visits, hours or months, by the offering's unit"})
-    slot_id = ma.fields.Integer(validate=validate.Range(min=1))
-    service_date = ma.fields.String(validate=validate.Regexp(DATE))
-    note = ma.fields.String(load_default="", validate=validate.Length(max=500))
-
 
 class OrderQuerySchema(ma.Schema):
     state = ma.fields.String(validate=validate.OneOf([s.name for s in STATES]))
@@ -84,11 +68,3 @@ class OrderActionSchema(ma.Schema):
     payload = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)
 
 
-class PaymentParamsSchema(ma.Schema):
-    """Exactly what wx.requestPayment takes (signType RSA: WeChat Pay API v3)."""
-    appId = ma.fields.String()
-    timeStamp = ma.fields.String()
-    nonceStr = ma.fields.String()
-    package = ma.fields.String()
-    signType = ma.fields.String()
-    paySign = ma.fields.String()

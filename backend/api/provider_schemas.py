@@ -6,11 +6,10 @@ from marshmallow import validate
 
 from backend.api.schemas import Id, RegionRefSchema
 from backend.models.people import mask_phone
-from backend.models.providers import OFFERING_STATES, PRICE_UNITS, PROVIDER_STATES, SERVICE_CATEGORIES
-from backend.services.providers.offerings import MAX_PRICE_FEN
+from backend.models.providers import SERVICE_CATEGORIES
 
 
-def _distinct(values) -> None:
+def distinct(values) -> None:
     if len(set(values)) != len(values):
         raise ma.ValidationError("must not repeat")
 
@@ -28,12 +27,12 @@ class ProviderApplySchema(ma.Schema):
     contact_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
     contact_phone = ma.fields.String(required=True, validate=validate.Length(min=5, max=20))
     categories = ma.fields.List(ma.fields.String(validate=validate.OneOf(SERVICE_CATEGORIES)), required=True,
-                                validate=[validate.Length(min=1, max=len(SERVICE_CATEGORIES)), _distinct])
-    area_region_ids = ma.fields.List(Id(), required=True, validate=[validate.Length(min=1, max=50), _distinct],
+                                validate=[validate.Length(min=1, max=len(SERVICE_CATEGORIES)), distinct])
+    area_region_ids = ma.fields.List(Id(), required=True, validate=[validate.Length(min=1, max=50), distinct],
                                      metadata={"description": "counties, townships or communities served"})
-    licence_photo_ids = ma.fields.List(Id(), required=True, validate=[validate.Length(min=1, max=9), _distinct],
+    licence_photo_ids = ma.fields.List(Id(), required=True, validate=[validate.Length(min=1, max=9), distinct],
                                        metadata={"description": "uploaded first (POST /api/mp/photos)"})
-    qualification_photo_ids = ma.fields.List(Id(), load_default=list, validate=[validate.Length(max=9), _distinct])
+    qualification_photo_ids = ma.fields.List(Id(), load_default=list, validate=[validate.Length(max=9), distinct])
     client_id = ma.fields.String(validate=validate.Length(min=8, max=64), metadata={
         "description": "generated on the phone: the same id again returns the first application"})
 
@@ -44,20 +43,15 @@ class ProviderUpdateSchema(ma.Schema):
     contact_name = ma.fields.String(validate=validate.Length(min=1, max=64))
     contact_phone = ma.fields.String(validate=validate.Length(min=5, max=20))
     categories = ma.fields.List(ma.fields.String(validate=validate.OneOf(SERVICE_CATEGORIES)),
-                                validate=[validate.Length(min=1, max=len(SERVICE_CATEGORIES)), _distinct])
-    area_region_ids = ma.fields.List(Id(), validate=[validate.Length(min=1, max=50), _distinct])
-    licence_photo_ids = ma.fields.List(Id(), validate=[validate.Length(min=1, max=9), _distinct])
-    qualification_photo_ids = ma.fields.List(Id(), validate=[validate.Length(max=9), _distinct])
+                                validate=[validate.Length(min=1, max=len(SERVICE_CATEGORIES)), distinct])
+    area_region_ids = ma.fields.List(Id(), validate=[validate.Length(min=1, max=50), distinct])
+    licence_photo_ids = ma.fields.List(Id(), validate=[validate.Length(min=1, max=9), distinct])
+    qualification_photo_ids = ma.fields.List(Id(), validate=[validate.Length(max=9), distinct])
 
 
 class ProviderActionSchema(ma.Schema):
     version = ma.fields.Integer(required=True, metadata={"description": "the provider version you read"})
     payload = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)
-
-
-class ProviderListQuerySchema(ma.Schema):
-    status = ma.fields.String(validate=validate.OneOf(PROVIDER_STATES))
-    q = ma.fields.String(validate=validate.Length(min=1, max=50), metadata={"description": "name or credit code"})
 
 
 class ProviderRefSchema(ma.Schema):
@@ -105,52 +99,7 @@ class ProviderDetailSchema(ProviderSummarySchema):
     actions = ma.fields.List(ma.fields.String(), metadata={"description": "review steps you may take now"})
 
 
-class StaffSchema(ma.Schema):
-    grant_id = ma.fields.Integer()
-    user_id = ma.fields.Integer()
-    name = ma.fields.String(allow_none=True)
-    phone = ma.fields.String(allow_none=True, metadata={"description": "masked"})
-    claimed = ma.fields.Boolean(metadata={"description": "the person has bound the phone in the mini-program"})
-    since = ma.fields.AwareDateTime()
-
-
-class StaffAddSchema(ma.Schema):
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
-    phone = ma.fields.String(required=True, validate=validate.Length(equal=11))
-
-
 # --- offerings -------------------------------------------------------------------------------
-
-class OfferingUpdateSchema(ma.Schema):
-    version = ma.fields.Integer(metadata={"description": "the offering version you read"})
-    title = ma.fields.String(validate=validate.Length(min=1, max=100))
-    category = ma.fields.String(validate=validate.OneOf(SERVICE_CATEGORIES))
-    description = ma.fields.String(validate=validate.Length(max=2000))
-    price_fen = ma.fields.Integer(strict=True, validate=validate.Range(1, MAX_PRICE_FEN),
-                                  metadata={"description": "price per unit, in fen"})
-    unit = ma.fields.String(validate=validate.OneOf(PRICE_UNITS))
-    daily_capacity = ma.fields.Integer(strict=True, allow_none=True, validate=validate.Range(1, 10_000))
-    area_region_ids = ma.fields.List(Id(), validate=[validate.Length(min=1, max=50), _distinct], metadata={
-        "description": "inside the provider's areas; default: the provider's areas"})
-
-
-class OfferingCreateSchema(OfferingUpdateSchema):
-    class Meta:
-        exclude = ("version",)
-
-    title = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
-    category = ma.fields.String(required=True, validate=validate.OneOf(SERVICE_CATEGORIES))
-    price_fen = ma.fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_PRICE_FEN))
-    unit = ma.fields.String(required=True, validate=validate.OneOf(PRICE_UNITS))
-
-
-class VersionSchema(ma.Schema):
-    version = ma.fields.Integer(metadata={"description": "the offering version you read"})
-
-
-class OfferingListQuerySchema(ma.Schema):
-    provider_id = Id()
-    status = ma.fields.String(validate=validate.OneOf(OFFERING_STATES))
 
 
 class SlotSchema(ma.Schema):
@@ -162,60 +111,6 @@ class SlotSchema(ma.Schema):
     available = ma.fields.Function(lambda s: s.capacity - s.booked)
 
 
-class SlotSpecSchema(ma.Schema):
-    starts_at = ma.fields.AwareDateTime(required=True)
-    ends_at = ma.fields.AwareDateTime(required=True)
-    capacity = ma.fields.Integer(required=True, strict=True, validate=validate.Range(1, 1000))
-
-
-class SlotsCreateSchema(ma.Schema):
-    slots = ma.fields.List(ma.fields.Nested(SlotSpecSchema), required=True, validate=validate.Length(min=1, max=100))
-
-
-class SlotUpdateSchema(ma.Schema):
-    capacity = ma.fields.Integer(required=True, strict=True, validate=validate.Range(1, 1000))
-
-
-class OfferingSchema(ma.Schema):
-    id = ma.fields.Integer()
-    provider_id = ma.fields.Integer()
-    title = ma.fields.String()
-    category = ma.fields.String()
-    description = ma.fields.String()
-    price_fen = ma.fields.Integer()
-    unit = ma.fields.String()
-    daily_capacity = ma.fields.Integer(allow_none=True)
-    status = ma.fields.String()
-    version = ma.fields.Integer()
-    updated_at = ma.fields.AwareDateTime()
-
-
-class OfferingDetailSchema(OfferingSchema):
-    areas = ma.fields.List(ma.fields.Nested(RegionRefSchema))
-    slots = ma.fields.List(ma.fields.Nested(SlotSchema), metadata={"description": "slots not yet started"})
-
-
 # --- the catalogue -------------------------------------------------------------------------
 
-class CatalogueQuerySchema(ma.Schema):
-    region_id = Id(required=True, metadata={
-        "description": "where the resident lives (GET /api/mp/locate gives it from a position)"})
-    q = ma.fields.String(validate=validate.Length(min=1, max=50),
-                         metadata={"description": "words in the title, description or provider name"})
-    category = ma.fields.String(validate=validate.OneOf(SERVICE_CATEGORIES))
 
-
-class CatalogueEntrySchema(ma.Schema):
-    id = ma.fields.Integer()
-    title = ma.fields.String()
-    category = ma.fields.String()
-    description = ma.fields.String()
-    price_fen = ma.fields.Integer()
-    unit = ma.fields.String()
-    provider = ma.fields.Nested(ProviderRefSchema)
-
-
-class CatalogueDetailSchema(CatalogueEntrySchema):
-    daily_capacity = ma.fields.Integer(allow_none=True)
-    areas = ma.fields.List(ma.fields.Nested(RegionRefSchema))
-    slots = ma.fields.List(ma.fields.Nested(SlotSchema), metadata={"description": "coming slots with room left"})

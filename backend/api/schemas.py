@@ -47,5 +47,3 @@ class UserSchema(ma.Schema):
     grants = ma.fields.List(ma.fields.Nested(GrantSchema))
 
 
-class UploadSchema(ma.Schema):
-    file = ma.fields.Raw(required=True, metadata={"type": "string", "format": "binary"})

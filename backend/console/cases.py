@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import g, request
 from flask_smorest import Blueprint
 
-from backend.api import case_schemas as schemas
+from backend.api import case_schemas as shared
 from backend.api.auth import public
 from backend.api.case_routes import add_case_routes
 from backend.api.paging import page
 from backend.api.schemas import ID
+from backend.console import case_schemas as schemas
 from backend.console import schemas as console_schemas
 from backend.extensions import db
 from backend.services.cases import intake, views
@@ -21,8 +22,8 @@ blp = Blueprint("console_cases", __name__, url_prefix="/api/console",
 
 
 @blp.route("/cases", methods=["GET"])
-@blp.arguments(schemas.CaseListQuerySchema, location="query")
-@blp.response(200, schemas.CaseSummarySchema(many=True))
+@blp.arguments(shared.CaseListQuerySchema, location="query")
+@blp.response(200, shared.CaseSummarySchema(many=True))
 @blp.paginate()
 def inbox(query, pagination_parameters):
     """Inboxes (queue=awaiting_me|due_soon|overdue) and search by state, category, grid,
@@ -36,7 +37,7 @@ add_case_routes(blp, "/cases")
 
 @blp.route("/intake/cases", methods=["POST"])
 @blp.arguments(schemas.MachineCaseSchema)
-@blp.response(201, schemas.CaseSummarySchema)
+@blp.response(201, shared.CaseSummarySchema)
 @blp.doc(security=[{"apiKey": []}])
 @public
 def machine_intake(body):

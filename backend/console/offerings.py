@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
-from backend.api import provider_schemas as schemas
+from backend.api import provider_schemas as shared
 from backend.api.paging import page
 from backend.api.schemas import ID
+from backend.console import offering_schemas as schemas
 from backend.extensions import db
 from backend.services.providers import offerings, slots
 
@@ -73,7 +74,7 @@ def unlist_offering(body, offering_id):
 
 @blp.route(f"/offerings/<{ID}:offering_id>/slots", methods=["POST"])
 @blp.arguments(schemas.SlotsCreateSchema)
-@blp.response(201, schemas.SlotSchema(many=True))
+@blp.response(201, shared.SlotSchema(many=True))
 def add_slots(body, offering_id):
     """Open time slots with a capacity each."""
     rows = slots.add(g.viewer, offering_id, body["slots"])
@@ -83,7 +84,7 @@ def add_slots(body, offering_id):
 
 @blp.route(f"/offerings/<{ID}:offering_id>/slots/<{ID}:slot_id>", methods=["PATCH"])
 @blp.arguments(schemas.SlotUpdateSchema)
-@blp.response(200, schemas.SlotSchema)
+@blp.response(200, shared.SlotSchema)
 def update_slot(body, offering_id, slot_id):
     """Change a slot's capacity (never below what is booked)."""
     slot = slots.set_capacity(g.viewer, offering_id, slot_id, body["capacity"])

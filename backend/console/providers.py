@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
-from backend.api import provider_schemas as schemas
+from backend.api import provider_schemas as shared
 from backend.api.paging import page
 from backend.api.schemas import ID
+from backend.console import provider_schemas as schemas
 from backend.extensions import db
 from backend.services.providers import actions, applications, staff
 
@@ -17,7 +18,7 @@ blp = Blueprint("console_providers", __name__, url_prefix="/api/console/provider
 
 @blp.route("", methods=["GET"])
 @blp.arguments(schemas.ProviderListQuerySchema, location="query")
-@blp.response(200, schemas.ProviderSummarySchema(many=True))
+@blp.response(200, shared.ProviderSummarySchema(many=True))
 @blp.paginate()
 def list_providers(query, pagination_parameters):
     """Applications and providers you may see, newest first (filter by status, name or code)."""
@@ -25,8 +26,8 @@ def list_providers(query, pagination_parameters):
 
 
 @blp.route("", methods=["POST"])
-@blp.arguments(schemas.ProviderApplySchema)
-@blp.response(201, schemas.ProviderDetailSchema)
+@blp.arguments(shared.ProviderApplySchema)
+@blp.response(201, shared.ProviderDetailSchema)
 def apply(body):
     """Apply to become a provider (licence photos uploaded first)."""
     provider, created = applications.apply(g.viewer, body)
@@ -35,15 +36,15 @@ def apply(body):
 
 
 @blp.route(f"/<{ID}:provider_id>", methods=["GET"])
-@blp.response(200, schemas.ProviderDetailSchema)
+@blp.response(200, shared.ProviderDetailSchema)
 def get_provider(provider_id):
     """One provider: areas, documents, timeline, and the review steps you may take now."""
     return applications.get(g.viewer, provider_id)
 
 
 @blp.route(f"/<{ID}:provider_id>", methods=["PATCH"])
-@blp.arguments(schemas.ProviderUpdateSchema)
-@blp.response(200, schemas.ProviderDetailSchema)
+@blp.arguments(shared.ProviderUpdateSchema)
+@blp.response(200, shared.ProviderDetailSchema)
 def update_provider(body, provider_id):
     """Edit an application (its applicant) or a certified provider's contact and areas (its staff)."""
     applications.update(g.viewer, provider_id, body, body.get("version"))
@@ -52,8 +53,8 @@ def update_provider(body, provider_id):
 
 
 @blp.route(f"/<{ID}:provider_id>/actions/<string:action>", methods=["POST"])
-@blp.arguments(schemas.ProviderActionSchema)
-@blp.response(200, schemas.ProviderDetailSchema)
+@blp.arguments(shared.ProviderActionSchema)
+@blp.response(200, shared.ProviderDetailSchema)
 def take_action(body, provider_id, action):
     """A review step (request_more, approve, reject, suspend, reinstate, revoke); 409 if stale."""
     actions.act(g.viewer, provider_id, action, body["payload"], body["version"])
