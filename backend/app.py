@@ -37,6 +37,8 @@ from backend.wechat.pay_settings import client_options
 from config import settings
 from miniprogram_api import BLUEPRINTS as MINIPROGRAM
 
+log = logging.getLogger("shaobao.app")
+
 
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__)
@@ -142,7 +144,7 @@ def register_runtime(app: Flask) -> None:
     held = runtime.Runtime(settings=app.config, wechat=_miniprogram_client(app.config))
     if app.config.get("CLOCK_FILE"):
         held.clock = OffsetFileClock(app.config["CLOCK_FILE"])
-    _pay_client(held)
+    attach_pay_client(held)
     runtime.install(app, held)
 
 
@@ -154,7 +156,7 @@ def _miniprogram_client(config):
                              timeout=config["WECHAT_TIMEOUT_SECONDS"], session_storage=storage)
 
 
-def _pay_client(held) -> None:
+def attach_pay_client(held) -> None:
     """WeChat Pay's client, on the runtime's clock (a test's or the end-to-end offset
     clock judges notification freshness and stamps payment params). Off or keyless, the
     reason is kept: the money paths answer it as PayUnavailable, the rest of the app runs."""
@@ -162,6 +164,11 @@ def _pay_client(held) -> None:
         held.pay = PayClient(**client_options(held.settings), clock=lambda: held.clock().timestamp())
     except PayUnavailable as exc:
         held.pay_unavailable = str(exc)
+    except (OSError, ValueError) as exc:
+        # A key file missing or unreadable (a migration job without the key mount) must not
+        # stop the process: the money paths answer why, and the log says it loudly.
+        held.pay_unavailable = f"WeChat Pay keys could not be loaded: {type(exc).__name__}: {exc}"
+        log.error("%s", held.pay_unavailable)
 
 
 def register_effects(app: Flask) -> None:

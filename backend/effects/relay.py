@@ -121,10 +121,12 @@ def _attempt(handlers: Handlers, effect: OutboxEffect, lease) -> str | None:
     """The outcome, settled and committed; None for a push delivered (settled in bulk)."""
     handler = handlers.get(effect.kind)
     if handler is None:
-        # A kind written by a newer release, or a handler left out of the map: retrying
-        # cannot help, and it must not pass for delivered. A person looks (dead letters).
+        # A kind written by a newer release (a process of that release, during a rolling
+        # deploy, delivers it) or a handler left out of the map: never passed for delivered;
+        # retried with back-off, dead after the usual attempts (money kinds never), its
+        # reason on the row for the console's dead letters.
         log.error("effect %s: no handler for kind %r", effect.id, effect.kind)
-        return _settle(effect, lease, "dead", f"no handler for effects of kind {effect.kind!r}")
+        return _settle(effect, lease, _retry_or_dead(effect), f"no handler for effects of kind {effect.kind!r}")
     try:
         handler(effect)
     except Retry as exc:

@@ -85,7 +85,7 @@ class Order(db.Model):
     @property
     def unrefunded_fen(self) -> int:
         """Paid, less refunded and refunds under way (a settlement may have taken some: see
-        services/refunds.refundable)."""
+        services/orders/refunds.refundable)."""
         return self.paid_fen - self.refunded_fen - self.refund_pending_fen
 
 

@@ -2,7 +2,7 @@
 a case from community handling to the township when the community's limit has passed by a
 further limit, and archive a case whose reporter never rated it within the callback limit.
 
-Each goes through case_actions.act, like any person's action: the flow decides, the clock
+Each goes through cases.actions.act, like any person's action: the flow decides, the clock
 stops (the stop is the marker that the step was done) and the notifications are written,
 all in the batch's transaction. Each runs in a savepoint: should the flow refuse (the case
 moved in a way the clock did not follow), that case is left as it is and its clock is

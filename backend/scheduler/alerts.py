@@ -96,7 +96,7 @@ def breach(rows: Claimed, moment: datetime) -> int:
 
 
 def _mark_supervised(case_ids: set[int]) -> None:
-    """督办 by the system: a column outside the flow, so (as case_actions.update_outside_flow
+    """督办 by the system: a column outside the flow, so (as cases.actions.update_outside_flow
     explains) the version stays and nobody acting on the case gets a 409 for it. One
     statement for the batch; the claim holds these rows."""
     if not case_ids:

@@ -14,9 +14,10 @@ def now() -> datetime:
 
 
 class OffsetFileClock:
-    """Test-only (settings refuse it in production): the real clock plus the seconds
-    written in a file. Every process given the same file sees the same moved time, so an
-    end-to-end test moves the server and the scheduler forward together, without sleeping.
+    """For tests and demos (settings refuse it in production): the real clock plus the
+    seconds written in a file. Every process given the same file sees the same moved time,
+    so an end-to-end test or a demo (`flask clock advance`) moves the server, the scheduler
+    and the simulator forward together, without sleeping.
     A missing or empty file is no offset."""
 
     def __init__(self, path: str | Path):

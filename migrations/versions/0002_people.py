@@ -43,7 +43,7 @@ def upgrade():
         sa.Column("scope_key", sa.String(length=48), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", TIMESTAMP, nullable=False),
-        sa.CheckConstraint("role IN ({})".format(", ".join(f"'{r}'" for r in ROLES)), name=op.f("ck_role_grant_role")),
+        sa.CheckConstraint("role IN (%s)" % ", ".join(f"'{r}'" for r in ROLES), name=op.f("ck_role_grant_role")),
         sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"],
                                 name=op.f("fk_role_grant_created_by_id_user_account")),
         sa.ForeignKeyConstraint(["department_id"], ["department.id"],

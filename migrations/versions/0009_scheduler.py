@@ -65,8 +65,7 @@ def _backfill_warn_at():
                      sa.column("due_at", TIMESTAMP), sa.column("warn_at", TIMESTAMP))
     rows = bind.execute(sa.select(table.c.id, table.c.unit, table.c.started_at, table.c.due_at)
                         .where(sa.text("stopped_at IS NULL AND paused_at IS NULL AND due_at IS NOT NULL"))).all()
-    def aware(m):
-        return (m if m.tzinfo else m.replace(tzinfo=UTC))
+    aware = (lambda m: m if m.tzinfo else m.replace(tzinfo=UTC))
     for row_id, unit, started_at, due_at in rows:
         warn_at = calendar.warn_at(aware(started_at), aware(due_at), share, unit)
         if bind.dialect.name == "sqlite":

@@ -116,6 +116,18 @@ def test_wechat_down_takes_the_case_and_checks_later(app, resident, sim_control)
     assert db.session.get(Case, case["id"]).content_check == "passed"
 
 
+def test_an_overlapping_recheck_keeps_the_verdict_written_first(app, resident, sim_control):
+    sim_control("POST", "/sim/faults", {"path": "/wxa/msg_sec_check", "mode": "busy", "count": 1})
+    case = report(resident)
+    from backend.services.cases import content_check
+    content_check.reset_back_off()
+    assert content_check.record({case["id"]: "passed"}) == {"passed": 1, "review": 0, "pending": 0}
+    # the other run asked WeChat before this one wrote, and heard something else
+    assert content_check.record({case["id"]: "review"}) == {"passed": 0, "review": 0, "pending": 0}
+    db.session.commit()
+    assert db.session.get(Case, case["id"]).content_check == "passed"
+
+
 def test_machines_report_with_an_api_key(client, as_user):
     admin = as_user("demo-county-admin")
     county = admin.get("/api/console/regions?level=county").json[0]["id"]

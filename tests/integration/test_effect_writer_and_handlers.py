@@ -1,7 +1,8 @@
 """One writer, one handler map: the outbox writes every kind of effect (a batch of the
 scheduler's as one INSERT); the relay delivers with the map create_app built, the same map
 for requests, the scheduler's sweep and `flask outbox sweep`; an effect whose kind has no
-handler there is a dead letter with its reason, never taken for delivered."""
+handler there is never taken for delivered: it is retried with its reason (a process of a
+newer release may deliver it) and dead after the usual attempts, money kinds never."""
 from __future__ import annotations
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import event
 from backend.effects import delivery
 from backend.extensions import db
 from backend.models import Case, OutboxEffect
-from backend.services import access, audiences, outbox
+from backend.services import access, audiences, clock, outbox, runtime
 from tests.integration.case_helpers import report
 from tests.integration.order_helpers import Shop, row
 
@@ -36,14 +37,33 @@ def test_every_kind_the_writer_writes_has_a_handler(app):
     assert set(delivery.handlers(app)) == written | PAY_CALLS
 
 
-def test_an_effect_of_a_kind_without_a_handler_is_a_dead_letter(ctx):
+def again_now(effect: OutboxEffect, attempts: int) -> None:
+    """As if the effect had been tried `attempts` times and its back-off were over."""
+    effect.attempts, effect.next_attempt_at = attempts, clock.now()
+    db.session.commit()
+
+
+def test_an_effect_of_a_kind_without_a_handler_is_retried_then_dead(app, ctx):
     effect = outbox.add(kind="fax", payload={"to": "nobody"})
     db.session.commit()
     delivery.sweep()
     assert (effect.outcome, effect.attempts, effect.last_error) == (
-        "dead", 1, "no handler for effects of kind 'fax'")
+        None, 1, "no handler for effects of kind 'fax'")
+    assert effect.next_attempt_at > clock.now()   # backed off, not delivered
     delivery.sweep()
-    assert effect.attempts == 1   # dead: not tried again until a person sends it again
+    assert effect.attempts == 1                   # not before its back-off is over
+    again_now(effect, runtime.setting("OUTBOX_MAX_ATTEMPTS") - 1)
+    delivery.sweep()
+    assert (effect.outcome, effect.last_error) == ("dead", "no handler for effects of kind 'fax'")
+
+
+def test_money_owed_without_a_handler_is_never_given_up(app, ctx, monkeypatch):
+    monkeypatch.delitem(delivery.handlers(app), "pay_refund")
+    effect = outbox.add(kind="pay_refund", payload={"refund_id": 0})
+    db.session.commit()
+    again_now(effect, runtime.setting("OUTBOX_MAX_ATTEMPTS") + 5)
+    delivery.sweep()
+    assert (effect.outcome, effect.last_error) == (None, "no handler for effects of kind 'pay_refund'")
 
 
 def test_the_relay_delivers_with_the_map_it_was_handed(app, ctx, monkeypatch):
@@ -56,7 +76,7 @@ def test_the_relay_delivers_with_the_map_it_was_handed(app, ctx, monkeypatch):
     orphan = outbox.add(kind="push", payload={"case_id": 0, "event": "x", "seq": 1})
     db.session.commit()
     delivery.sweep()
-    assert (skipped.outcome, orphan.outcome) == ("skipped", "dead")
+    assert (skipped.outcome, orphan.outcome) == ("skipped", None)
     assert orphan.last_error == "no handler for effects of kind 'push'"
 
 

@@ -1,5 +1,5 @@
 """The console's money views: refunds, per-provider settlement totals and an order's
-ledger, through the HTTP API, with who sees what (access.py's orders section)."""
+ledger, through the HTTP API, with who sees what (access.orders)."""
 from __future__ import annotations
 
 import json

@@ -360,22 +360,41 @@ def test_tampered_bills(pay, pay_sim):
 
 
 def test_the_composition_root_builds_the_client_from_the_config(pay_sim, pay_keys, tmp_path):
-    from backend.app import _pay_client
+    from backend.app import attach_pay_client
     config = {"SHAOBAO_ENV": "test", "VAR_DIR": str(tmp_path),
               **pay_app_config(pay_sim, pay_keys.directory, "http://127.0.0.1:9")}
     held = runtime.Runtime(settings=config, wechat=None)
-    _pay_client(held)
-    client = runtime.Runtime.pay_client(held)
+    attach_pay_client(held)
+    client = held.pay_client()
     assert client is held.pay
     assert client.notify_url == "http://127.0.0.1:9/api/pay/notify/transaction"
     assert client.query(out_trade_no="FROMAPP001", sub_mchid=SUB_MCHID) is None
 
 
 def test_without_wechat_pay_the_money_paths_hear_why(tmp_path):
-    from backend.app import _pay_client
+    from backend.app import attach_pay_client
     held = runtime.Runtime(settings={"SHAOBAO_ENV": "test", "VAR_DIR": str(tmp_path),
                                      "WECHATPAY_SP_MCHID": None}, wechat=None)
-    _pay_client(held)
+    attach_pay_client(held)
     assert held.pay is None
     with pytest.raises(PayUnavailable, match="WECHATPAY_SP_MCHID is unset"):
         held.pay_client()
+
+
+def test_a_key_file_that_cannot_be_read_does_not_stop_the_process(pay_sim, pay_keys, tmp_path, caplog):
+    """A migration job without the key mount still runs: the app starts, the money paths
+    answer why, and the log says it."""
+    from backend.app import create_app
+    config = {"SHAOBAO_ENV": "test", "VAR_DIR": str(tmp_path), "REDIS_URL": None,
+              "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'keyless.sqlite3'}",
+              **pay_app_config(pay_sim, pay_keys.directory, "http://127.0.0.1:9"),
+              "WECHATPAY_PRIVATE_KEY_PATH": str(tmp_path / "not-mounted" / "apiclient_key.pem")}
+    app = create_app(config)
+    held = runtime.of(app)
+    try:
+        assert held.pay is None
+        with pytest.raises(PayUnavailable, match="keys could not be loaded: FileNotFoundError"):
+            held.pay_client()
+        assert any("keys could not be loaded" in r.getMessage() for r in caplog.records)
+    finally:
+        held.wechat.close()

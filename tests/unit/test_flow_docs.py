@@ -4,6 +4,7 @@ from __future__ import annotations
 from workflows import docs
 from workflows.case_flow import CASE_FLOW
 from workflows.provider_flow import PROVIDER_FLOW
+from workflows.validation import flow_problems
 
 
 def test_docs_flows_md_is_current():
@@ -55,3 +56,9 @@ def test_the_provider_flow_is_documented():
         assert f'state "{state.name} {state.label}" as {state.name}' in text
     assert "    suspended --> approved: reinstate" in text
     assert "    rejected --> [*]" in text
+
+
+def test_every_flow_in_the_docs_passes_validation():
+    """The flows are validated where they are defined (validated(Flow(...))); this catches
+    one written without it."""
+    assert {flow.name: flow_problems(flow) for flow in docs.FLOWS} == {flow.name: [] for flow in docs.FLOWS}

@@ -14,7 +14,7 @@ CASE_AREA_ROLES = ("grid_worker", "community_admin", "hub_dispatcher", "county_a
 
 def case_filter(viewer: Viewer, followed: bool = True):
     """One's own reports and (followed) the cases one supports (我也遇到: a supporter sees
-    only its public view, case_views decides what); staff the cases in their area (grid,
+    only its public view, cases.views decides what); staff the cases in their area (grid,
     community, township, county); department staff the cases their department was
     summoned to, whatever became of that summons (they keep the history they took part in)."""
     if viewer.is_platform_admin:

@@ -195,12 +195,14 @@ def _role(relations: frozenset[str], action: str, state: str, level: str) -> str
 SYSTEM = definition.Actor(0, frozenset({"system"}))
 
 
-def update_outside_flow(case_id: int, **values) -> None:
+def update_outside_flow(case_id: int, *conditions, **values) -> bool:
     """Change case columns that are not steps of the flow (a support count, a content
     verdict) in SQL, leaving the version alone: someone acting on the case at that moment
-    must not get a 409 for it. Values may be SQL expressions of the case's columns."""
+    must not get a 409 for it. Values may be SQL expressions of the case's columns; only
+    where the conditions still hold. Whether the case was changed."""
     table = Case.__table__
-    db.session.execute(sa.update(table).where(table.c.id == case_id).values(**values))
+    result = db.session.execute(sa.update(table).where(table.c.id == case_id, *conditions).values(**values))
+    return result.rowcount > 0
 
 
 def _settle(case: Case) -> None:

@@ -56,10 +56,6 @@ def text(description: str, address: str | None) -> str:
     return "\n".join(filter(None, [description, address]))
 
 
-def text_of(case: Case) -> str:
-    return text(case.description, case.address)
-
-
 def reset_back_off() -> None:
     """Try WeChat again at once (after recovery is known, and between tests)."""
     _down_until[0] = 0.0
@@ -96,9 +92,14 @@ def decide(wechat, cases: list[Pending]) -> dict[int, str]:
 
 
 def record(outcomes: dict[int, str]) -> dict[str, int]:
-    """Write the verdicts (a case still pending stays so); the counts by outcome."""
+    """Write the verdicts on the cases still pending (a recheck that overlapped this one,
+    the scheduler's and `flask cases recheck`, may have written first: its verdict stays);
+    the counts of what was written, by outcome."""
     counts = {"passed": 0, "review": 0, "pending": 0}
     for case_id, outcome in outcomes.items():
-        actions.update_outside_flow(case_id, content_check=outcome)
-        counts[outcome] += 1
+        if outcome != "pending" and actions.update_outside_flow(
+                case_id, Case.__table__.c.content_check == "pending", content_check=outcome):
+            counts[outcome] += 1
+        elif outcome == "pending":
+            counts["pending"] += 1
     return counts

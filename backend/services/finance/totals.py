@@ -1,5 +1,5 @@
 """The marketplace's money as the console reads it: refunds, per-provider totals from the
-ledger, and one order's books. Read-only; who sees which rows is access.py's finance_filter
+ledger, and one order's books. Read-only; who sees which rows is access.finance_filter
 (a provider's staff their provider's, the county administrator the county's)."""
 from __future__ import annotations
 
