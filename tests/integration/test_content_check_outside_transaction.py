@@ -7,7 +7,6 @@ tests run an app on a database of its own, where commits are real (as the socket
 """
 from __future__ import annotations
 
-import os
 from types import SimpleNamespace
 
 import pytest
@@ -18,21 +17,12 @@ from backend.extensions import db
 from backend.models import Case, User
 from backend.scheduler import jobs
 from backend.services import runtime
-from tests.conftest import fresh_database
 from tests.integration.case_helpers import IN_G1, category_id
-from tests.integration.sockets.live import Phone, make_app, prepare
+from tests.integration.sockets.live import Phone, make_app, own_database, prepare
 
 # Long enough for a writer that is free to go, far shorter than a content check on a bad
 # day: a writer held behind the report's transaction gives up and says so.
 OTHER_WRITER_WAIT_SECONDS = 0.5
-
-
-def own_database(tmp_path_factory) -> str:
-    from config.settings import database_url as normalise
-    raw = os.environ.get("SHAOBAO_TEST_DATABASE_URL")
-    if not raw:
-        return f"sqlite:///{tmp_path_factory.mktemp('intake') / 'intake.sqlite3'}"
-    return fresh_database(normalise(raw, None), "shaobao_intake")
 
 
 class OtherWriter:
@@ -72,7 +62,7 @@ class WatchedWeChat:
 
 @pytest.fixture(scope="module")
 def own_app(sim, tmp_path_factory):
-    url = own_database(tmp_path_factory)
+    url = own_database(tmp_path_factory, "intake")
     app = make_app(url, tmp_path_factory.mktemp("intake-var"), sim.url, OUTBOX_DELIVERY="inline")
     prepare(app)
     other = OtherWriter(url)

@@ -95,11 +95,10 @@ def record(outcomes: dict[int, str]) -> dict[str, int]:
     """Write the verdicts on the cases still pending (a recheck that overlapped this one,
     the scheduler's and `flask cases recheck`, may have written first: its verdict stays);
     the counts of what was written, by outcome."""
+    still_pending = Case.__table__.c.content_check == "pending"
     counts = {"passed": 0, "review": 0, "pending": 0}
     for case_id, outcome in outcomes.items():
-        if outcome != "pending" and actions.update_outside_flow(
-                case_id, Case.__table__.c.content_check == "pending", content_check=outcome):
+        # A case still pending stays so: nothing to write.
+        if outcome == "pending" or actions.update_outside_flow(case_id, still_pending, content_check=outcome):
             counts[outcome] += 1
-        elif outcome == "pending":
-            counts["pending"] += 1
     return counts

@@ -22,12 +22,14 @@ from tests.conftest import SIM_APPID, SIM_SECRET, LiveServer, fresh_database
 RECHECK_SECONDS = 0.3
 
 
-def own_database(tmp_path_factory) -> str:
+def own_database(tmp_path_factory, name: str = "sockets") -> str:
+    """A database of the tests' own (a SQLite file, or `shaobao_<name>` beside the suite's
+    PostgreSQL database), where commits are real."""
     from config.settings import database_url as normalise
     raw = os.environ.get("SHAOBAO_TEST_DATABASE_URL")
     if not raw:
-        return f"sqlite:///{tmp_path_factory.mktemp('sockets') / 'sockets.sqlite3'}"
-    return fresh_database(normalise(raw, None), "shaobao_sockets")
+        return f"sqlite:///{tmp_path_factory.mktemp(name) / f'{name}.sqlite3'}"
+    return fresh_database(normalise(raw, None), f"shaobao_{name}")
 
 
 def make_app(database_url: str, var_dir, sim_url: str, **overrides):
