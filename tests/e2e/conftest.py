@@ -69,6 +69,7 @@ def running(tmp_path, run_env):
     # Its own process group: whatever happens to the test, everything it started is stopped.
     process = subprocess.Popen([str(ROOT / "scripts/run")], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    reader = None
     try:
         banner = wait_for_line(process, "Press Ctrl-C to stop.")
         # Keep reading what it prints: a full pipe would block the servers' logging.
@@ -80,7 +81,7 @@ def running(tmp_path, run_env):
                "banner": banner, "process": process, "ports": (port, sim_port),
                "output": output, "reader": reader}
     finally:
-        stop(process)
+        stop(process, reader)
 
 
 def stop_group(process, first=signal.SIGTERM, whole_group: bool = True) -> None:
@@ -99,9 +100,13 @@ def stop_group(process, first=signal.SIGTERM, whole_group: bool = True) -> None:
     process.wait(10)
 
 
-def stop(process) -> None:
-    """Ctrl-C as a person would (scripts/run stops its children), then make sure of it."""
+def stop(process, reader: threading.Thread | None = None) -> None:
+    """Ctrl-C as a person would (scripts/run stops its children), then make sure of it.
+    The pipe is closed only once the reader has read to its end (every writer is gone
+    by then): closed under a reader still in readline, the reader thread would fail."""
     stop_group(process, signal.SIGINT, whole_group=False)
+    if reader is not None:
+        reader.join(10)
     process.stdout.close()
 
 
