@@ -116,6 +116,8 @@ USERS = (
      {"role": "dept_staff", "department": "D06-001"}),
     ("demo-county-admin", "周敏", "13908340516", {"role": "county_admin", "region": COUNTY_CODE}),
     ("demo-platform-admin", "吴昊", "18603512749", {"role": "platform_admin"}),
+    ("demo-security-admin", "钱立新", "13703518264", {"role": "security_admin"}),
+    ("demo-audit-admin", "孔慧", "15903546137", {"role": "audit_admin"}),
 )
 
 

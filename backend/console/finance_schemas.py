@@ -40,6 +40,9 @@ class RunCreateSchema(ma.Schema):
 class RunSchema(ma.Schema):
     id = ma.fields.Integer()
     bill_date = ma.fields.String(metadata={"description": "YYYY-MM-DD, Beijing"})
+    county_id = ma.fields.Function(
+        lambda run: int(run.scope_path.strip("/")) if run.scope_path else None, allow_none=True,
+        metadata={"description": "the county whose money the run compares; null: the whole bill (the platform's)"})
     status = ma.fields.String(metadata={"description": " | ".join(STATUSES)})
     bill_rows = ma.fields.Integer(metadata={"description": "lines in WeChat's bill"})
     matched = ma.fields.Integer(metadata={"description": "bill lines that matched ours"})

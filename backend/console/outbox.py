@@ -20,7 +20,7 @@ blp = Blueprint("console_outbox", __name__, url_prefix="/api/console/outbox",
 @blp.paginate()
 def list_effects(query, pagination_parameters):
     """Effects about the viewer's county's cases, newest first; outcome=dead for dead letters."""
-    return page(admin.listing(g.viewer, query.get("outcome")), pagination_parameters)
+    return admin.seen(g.viewer, page(admin.listing(g.viewer, query.get("outcome")), pagination_parameters))
 
 
 @blp.route(f"/<{ID}:effect_id>/retry", methods=["POST"])

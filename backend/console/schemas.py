@@ -138,19 +138,30 @@ class UserSearchSchema(UserQuerySchema):
 
 
 class AuditEntrySchema(ma.Schema):
+    """On an anonymous case, whatever names its reporter is null (actor, object, people in
+    the snapshots) for everyone but the reporter."""
     id = ma.fields.Integer()
     at = ma.fields.AwareDateTime()
     actor_id = ma.fields.Integer(allow_none=True)
-    action = ma.fields.String()
+    action = ma.fields.String(metadata={"description": "e.g. grant.create, user.update, reveal"})
     object_type = ma.fields.String()
-    object_id = ma.fields.String()
+    object_id = ma.fields.String(allow_none=True)
     before = ma.fields.Dict(allow_none=True)
     after = ma.fields.Dict(allow_none=True)
 
 
-class AuditQuerySchema(ma.Schema):
+class AuditDaysSchema(ma.Schema):
+    from_ = ma.fields.Date(data_key="from", metadata={"description": "first Beijing day, YYYY-MM-DD"})
+    to = ma.fields.Date(metadata={"description": "last Beijing day (included), YYYY-MM-DD"})
+
+
+class AuditQuerySchema(AuditDaysSchema):
     object_type = ma.fields.String(validate=validate.Length(max=32))
     object_id = ma.fields.String(validate=validate.Length(max=64))
+
+
+class AuditExportQuerySchema(AuditDaysSchema):
+    pass
 
 
 class CategoryUpdateSchema(ma.Schema):
@@ -205,7 +216,8 @@ class EffectSchema(ma.Schema):
     id = ma.fields.Integer()
     kind = ma.fields.String(metadata={"description": "push | subscribe_message"})
     case_id = ma.fields.Integer(allow_none=True)
-    recipient_id = ma.fields.Integer(allow_none=True)
+    recipient_id = ma.fields.Integer(allow_none=True, metadata={
+        "description": "null for a case's pushes, and for messages to an anonymous case's reporter"})
     payload = ma.fields.Dict()
     attempts = ma.fields.Integer()
     next_attempt_at = ma.fields.AwareDateTime(allow_none=True)

@@ -12,14 +12,20 @@ log = logging.getLogger("shaobao.relay")
 
 
 def listing(viewer, outcome: str | None):
-    """Effects the viewer watches, newest first; by outcome ("pending": not settled)."""
+    """Effects the viewer watches, newest first; by outcome ("pending": not settled). A page
+    of them goes through seen() before anyone reads it."""
     query = access.visible(viewer, OutboxEffect).order_by(OutboxEffect.id.desc())
     if outcome == "pending":
         return query.where(OutboxEffect.outcome.is_(None))
     return query.where(OutboxEffect.outcome == outcome) if outcome else query
 
 
-def retry(viewer, effect_id: int) -> OutboxEffect:
+def seen(viewer, effects) -> list:
+    """A page of effects as the viewer may read them (the anonymity rule, in access)."""
+    return access.effects_as_seen(viewer, effects)
+
+
+def retry(viewer, effect_id: int):
     """Put a dead letter back in line (after its cause was fixed): attempts start over."""
     access.ensure_county_admin(viewer)
     effect = access.get_visible(viewer, OutboxEffect, effect_id)
@@ -31,7 +37,7 @@ def retry(viewer, effect_id: int) -> OutboxEffect:
     audit.record(viewer.user_id, "effect.retry", effect, before, {"outcome": None, "attempts": 0},
                  _case_path(effect))
     log.info("effect %s put back in line by user %s", effect.id, viewer.user_id)
-    return effect
+    return seen(viewer, [effect])[0]
 
 
 def _case_path(effect: OutboxEffect) -> str | None:

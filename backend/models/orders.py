@@ -213,6 +213,9 @@ class ReconciliationRun(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     bill_date: Mapped[str] = mapped_column(sa.String(10), index=True)  # YYYY-MM-DD, Beijing
+    # The county whose money the run compares (its orders' lines); NULL: the whole bill,
+    # the platform's run.
+    scope_path: Mapped[str | None] = mapped_column(sa.String(255), index=True)
     status: Mapped[str] = mapped_column(sa.String(16))  # matched | mismatched | failed
     bill_rows: Mapped[int] = mapped_column(default=0)
     matched: Mapped[int] = mapped_column(default=0)

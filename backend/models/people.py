@@ -12,7 +12,10 @@ from backend.models.regions import Region
 from backend.models.types import UTCDateTime, utcnow
 
 ROLES = ("resident", "grid_worker", "community_admin", "hub_dispatcher", "dept_staff",
-         "county_admin", "provider_staff", "platform_admin")
+         "county_admin", "provider_staff", "platform_admin", "security_admin", "audit_admin")
+# 三员分立 (等保 2.0 level 3): the system (platform), security and audit administrators are
+# three people; each role is held platform-wide, and nobody holds two of them.
+SEPARATED_ROLES = ("platform_admin", "security_admin", "audit_admin")
 
 
 def mask_phone(phone: str | None) -> str | None:

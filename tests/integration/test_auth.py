@@ -173,8 +173,8 @@ def test_a_removed_grant_takes_effect_at_once(as_user):
     assert admin.get(f"/api/console/regions/{region_id}").status_code == 200
     holder = db.session.scalar(sa.select(User).where(User.openid == "demo-county-admin"))
     grant_id = holder.grants[0].id
-    platform = as_user("demo-platform-admin")
-    assert platform.delete(f"/api/console/grants/{grant_id}").status_code == 204
+    security = as_user("demo-security-admin")
+    assert security.delete(f"/api/console/grants/{grant_id}").status_code == 204
     assert admin.get(f"/api/console/regions/{region_id}").status_code == 404
 
 

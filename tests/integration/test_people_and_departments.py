@@ -87,7 +87,16 @@ def test_hub_provisions_a_grid_worker_in_its_township(as_user):
     ("demo-county-admin", "dept_staff", {}, 422),                                  # no department
     ("demo-county-admin", "provider_staff", {}, 422),
     ("demo-county-admin", "dept_staff", {"department": "D01"}, 201),
-    ("demo-platform-admin", "platform_admin", {}, 201),
+    # 三员分立: the security administrator hands out every role, the platform administrator none.
+    ("demo-platform-admin", "platform_admin", {}, 403),
+    ("demo-platform-admin", "grid_worker", {"region": "140730001001001"}, 403),
+    ("demo-security-admin", "platform_admin", {}, 201),
+    ("demo-security-admin", "audit_admin", {}, 201),
+    ("demo-security-admin", "county_admin", {"region": "140730"}, 201),
+    ("demo-security-admin", "dept_staff", {"department": "D01"}, 201),
+    ("demo-audit-admin", "grid_worker", {"region": "140730001001001"}, 404),
+    ("demo-county-admin", "security_admin", {}, 403),
+    ("demo-county-admin", "audit_admin", {}, 403),
 ])
 def test_who_may_grant_what(as_user, viewer, role, scope, status):
     grant = {"role": role}

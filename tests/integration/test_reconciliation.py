@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import ReconciliationRun
+from backend.models import ReconciliationRun, Region
 from backend.models.types import utcnow
 from backend.scheduler import jobs
 from backend.services import runtime
@@ -172,17 +172,27 @@ def test_console_runs_a_day_and_lists_the_runs(world, as_user):
     tamper(world, "add", values={"out_trade_no": "GHOST00002", "trade_time": f"{DAY} 12:00:00",
                                  "trade_state": "SUCCESS", "total_fen": 700})
     bill_ready(world)
+    platform = as_user("demo-platform-admin")
+    whole = platform.post("/api/console/reconciliation/runs", json={"bill_date": DAY.isoformat()})
+    assert whole.status_code == 201, whole.json
+    assert whole.json["county_id"] is None   # the platform reads the whole bill
+    assert whole.json["status"] == "mismatched" and whole.json["bill_rows"] == 2
+    assert [(m["kind"], m["out_trade_no"], m["theirs_fen"]) for m in whole.json["mismatches"]] == [
+        ("missing_here", "GHOST00002", 700)]
+    # The county reads its own money: the ghost line names an order of no county (and a
+    # sub-merchant of no provider), so it is the platform's to chase.
     admin = as_user("demo-county-admin")
     first = admin.post("/api/console/reconciliation/runs", json={"bill_date": DAY.isoformat()})
     assert first.status_code == 201, first.json
-    assert first.json["status"] == "mismatched" and first.json["bill_rows"] == 2
-    assert [(m["kind"], m["out_trade_no"], m["theirs_fen"]) for m in first.json["mismatches"]] == [
-        ("missing_here", "GHOST00002", 700)]
+    assert first.json["county_id"] == db.session.scalar(sa.select(Region.id).where(Region.code == "140730"))
+    assert (first.json["status"], first.json["bill_rows"], first.json["mismatches"]) == ("matched", 1, [])
     second = admin.post("/api/console/reconciliation/runs", json={"bill_date": DAY.isoformat()})
     assert second.status_code == 201 and second.json["id"] > first.json["id"]   # a re-run is a new run
     listed = admin.get(f"/api/console/reconciliation/runs?bill_date={DAY}")
     assert listed.status_code == 200 and "X-Pagination" in listed.headers
-    assert [r["id"] for r in listed.json] == [second.json["id"], first.json["id"]]
+    # Three comparisons of the day, each with the county's run: the platform's made one too.
+    assert [r["id"] for r in listed.json][:2] == [second.json["id"], first.json["id"]]
+    assert len(listed.json) == 3 and {r["county_id"] for r in listed.json} == {first.json["county_id"]}
     assert "mismatches" not in listed.json[0]
     one = admin.get(f"/api/console/reconciliation/runs/{first.json['id']}")
     assert one.status_code == 200 and one.json["mismatches"] == first.json["mismatches"]
@@ -227,7 +237,8 @@ def test_the_daily_job_reconciles_yesterday_once_it_succeeds(world):
     assert jobs.reconcile() == "matched"
     assert jobs.reconcile() is None       # done for that day
     statuses = db.session.scalars(sa.select(ReconciliationRun.status).where(
-        ReconciliationRun.bill_date == DAY.isoformat()).order_by(ReconciliationRun.id)).all()
+        ReconciliationRun.bill_date == DAY.isoformat(), ReconciliationRun.scope_path.is_(None))
+        .order_by(ReconciliationRun.id)).all()
     assert statuses == ["failed", "matched"]
 
 

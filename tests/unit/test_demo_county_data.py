@@ -26,7 +26,8 @@ CODE_LENGTH = {"county": 6, "township": 9, "community": 12, "grid": 15}
 KINDS = {"county": {"county", "district"}, "township": {"township", "street"},
          "community": {"community", "village"}, "grid": {"grid"}}
 ROLES = ("resident", "grid_worker", "community_admin", "hub_dispatcher", "dept_staff",
-         "county_admin", "provider_staff", "platform_admin")
+         "county_admin", "provider_staff", "platform_admin", "security_admin", "audit_admin")
+UNSCOPED = ("platform_admin", "security_admin", "audit_admin")
 # The level of the region each region-scoped role is granted on (None: any level).
 ROLE_LEVEL = {"resident": None, "grid_worker": "grid", "community_admin": "community",
               "hub_dispatcher": "township", "county_admin": "county"}
@@ -256,7 +257,7 @@ def test_grants_reference_existing_scopes(data, regions):
         for grant in u["grants"]:
             role = grant["role"]
             assert role in ROLES, (u["openid"], role)
-            if role == "platform_admin":
+            if role in UNSCOPED:
                 assert set(grant) == {"role"}, u["openid"]
             elif role == "dept_staff":
                 assert set(grant) == {"role", "department"}, u["openid"]
@@ -298,6 +299,8 @@ def test_the_fixed_demo_accounts(data, regions):
     assert only("demo-hub-dispatcher-2") == {"role": "hub_dispatcher", "region": township_2}
     assert only("demo-county-admin") == {"role": "county_admin", "region": county_code}
     assert only("demo-platform-admin") == {"role": "platform_admin"}
+    assert only("demo-security-admin") == {"role": "security_admin"}
+    assert only("demo-audit-admin") == {"role": "audit_admin"}
 
     staff_1 = departments[only("demo-dept-staff-1")["department"]]
     assert staff_1["parent"] is None and "城市管理" in staff_1["name"]

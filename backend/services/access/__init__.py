@@ -18,7 +18,9 @@ from backend.services.access.cases import (
                                            case_ancestor_path,
                                            case_filter,
                                            case_relations,
+                                           hidden_reporters,
                                            photo_filter,
+                                           reporter_hidden,
 )
 from backend.services.access.orders import (
                                            ensure_finance_viewer,
@@ -27,6 +29,7 @@ from backend.services.access.orders import (
                                            order_filter,
                                            order_relations,
                                            order_viewers,
+                                           reconciliation_filter,
                                            visible_order,
                                            visible_order_books,
 )
@@ -36,6 +39,7 @@ from backend.services.access.people import (
                                            STAFF_REGION_ROLES,
                                            department_filter,
                                            ensure_county_admin,
+                                           ensure_duties_apart,
                                            ensure_may_grant,
                                            ensure_may_manage_user,
                                            ensure_region_admin,
@@ -58,19 +62,26 @@ from backend.services.access.providers import (
                                            provider_staff,
 )
 from backend.services.access.rooms import CASE_ROOM_ROLES, case_rooms, grant_room, socket_rooms, user_room
-from backend.services.access.trails import audit_filter, effect_filter
+from backend.services.access.trails import (
+                                           audit_as_seen,
+                                           audit_filter,
+                                           effect_filter,
+                                           effects_as_seen,
+                                           ensure_audit_exporter,
+)
 from backend.services.access.viewer import Scope, Viewer, grant_scopes, under_any, viewer_for, viewer_from
 from backend.services.access.visibility import VISIBILITY, get_visible, visible
 
 __all__ = [
-    "ADMIN_ROLES", "APPLICATION_STATES", "AREA_RELATIONS", "CASE_AREA_ROLES", "CASE_ROOM_ROLES",
-    "GRANTABLE", "LEVEL_OWNER_RELATION", "OWNER_CHAIN", "STAFF_REGION_ROLES", "VISIBILITY",
-    "Scope", "Viewer", "audit_filter", "case_ancestor_path", "case_filter", "case_relations", "case_rooms",
-    "catalogue_filter", "department_filter", "effect_filter", "ensure_county_admin", "ensure_finance_viewer",
-    "ensure_may_grant", "ensure_may_manage_staff", "ensure_may_manage_user", "ensure_money_viewer",
-    "ensure_provider_staff", "ensure_region_admin", "finance_filter", "get_visible", "grant_filter",
-    "grant_path", "grant_room", "grant_scope_path", "grant_scopes", "may_grant", "offering_filter",
-    "order_filter", "order_relations", "order_viewers", "photo_filter", "provider_filter", "provider_photo_filter",
-    "provider_relations", "provider_staff", "region_filter", "socket_rooms", "under_any", "user_filter", "user_room",
-    "viewer_for", "viewer_from", "visible", "visible_order", "visible_order_books",
+    "ADMIN_ROLES", "APPLICATION_STATES", "AREA_RELATIONS", "CASE_AREA_ROLES", "CASE_ROOM_ROLES", "GRANTABLE",
+    "LEVEL_OWNER_RELATION", "OWNER_CHAIN", "STAFF_REGION_ROLES", "VISIBILITY", "Scope", "Viewer", "audit_as_seen",
+    "audit_filter", "case_ancestor_path", "case_filter", "case_relations", "case_rooms", "catalogue_filter",
+    "department_filter", "effect_filter", "effects_as_seen", "ensure_audit_exporter", "ensure_county_admin",
+    "ensure_duties_apart", "ensure_finance_viewer", "ensure_may_grant", "ensure_may_manage_staff",
+    "ensure_may_manage_user", "ensure_money_viewer", "ensure_provider_staff", "ensure_region_admin",
+    "finance_filter", "get_visible", "grant_filter", "grant_path", "grant_room", "grant_scope_path", "grant_scopes",
+    "hidden_reporters", "may_grant", "offering_filter", "order_filter", "order_relations", "order_viewers",
+    "photo_filter", "provider_filter", "provider_photo_filter", "provider_relations", "provider_staff",
+    "reconciliation_filter", "region_filter", "reporter_hidden", "socket_rooms", "under_any", "user_filter",
+    "user_room", "viewer_for", "viewer_from", "visible", "visible_order", "visible_order_books",
 ]

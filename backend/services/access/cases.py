@@ -29,6 +29,25 @@ def case_filter(viewer: Viewer, followed: bool = True):
     return sa.or_(*ways)
 
 
+def reporter_hidden(viewer: Viewer, case: Case) -> bool:
+    """The anonymity rule: an anonymous report names its reporter to nobody but the
+    reporter (not its handlers, not the county, not the platform or the auditor). Every view
+    that joins a person to a case asks here: the case and its timeline, the outbox, the
+    audit trail (and pushes carry no person at all)."""
+    return bool(case.anonymous) and case.reporter_id is not None and case.reporter_id != viewer.user_id
+
+
+def hidden_reporters(viewer: Viewer, case_ids) -> dict[int, int]:
+    """reporter_hidden for many cases in one query: case id -> the reporter the viewer may
+    not be told of, for each of case_ids whose reporter the rule hides."""
+    ids = {int(i) for i in case_ids if i is not None}
+    if not ids:
+        return {}
+    rows = db.session.execute(sa.select(Case.id, Case.reporter_id).where(
+        Case.id.in_(ids), Case.anonymous, Case.reporter_id.is_not(None), Case.reporter_id != viewer.user_id))
+    return dict(rows.all())
+
+
 def photo_filter(viewer: Viewer):
     """A photo one uploaded, or one attached to a case one may see in full (not merely follow)."""
     if viewer.is_platform_admin:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import Grant, Order, Region, User
+from backend.models import Grant, Order, ReconciliationRun, Region, User
 from backend.services import locks
 from backend.services.access.providers import provider_staff
 from backend.services.access.viewer import Viewer, under_any
@@ -54,6 +54,14 @@ def ensure_finance_viewer(viewer: Viewer) -> None:
     administrators (and the platform's) only."""
     if not (viewer.is_platform_admin or viewer.paths(("county_admin",))):
         raise Forbidden("only the county administrator may see the marketplace's money")
+
+
+def reconciliation_filter(viewer: Viewer):
+    """Reconciliation runs, scoped like orders: a county's administrators read their
+    county's runs; the platform's administrators every run (the whole bill's too)."""
+    if viewer.is_platform_admin:
+        return sa.true()
+    return under_any(ReconciliationRun.scope_path, viewer.paths(("county_admin",)))
 
 
 def finance_filter(viewer: Viewer, provider_column, region_column=None):

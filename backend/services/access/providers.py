@@ -80,10 +80,12 @@ def ensure_provider_staff(viewer: Viewer, provider: Provider) -> None:
         raise Forbidden("only the provider's staff manage its offerings")
 
 
-def ensure_may_manage_staff(viewer: Viewer, provider: Provider) -> None:
-    """The provider's staff, or the county that certified it, add and remove its staff."""
+def ensure_may_manage_staff(viewer: Viewer, provider: Provider, reading: bool = False) -> None:
+    """The provider's staff, or the county that certified it, list, add and remove its staff.
+    The platform administrator lists them but hands out no roles (三员分立)."""
     relations = provider_relations(viewer, provider)
-    if not relations & {"provider_staff", "county_admin"}:
+    county = "county_admin" in relations and (reading or bool(viewer.paths(("county_admin",))))
+    if "provider_staff" not in relations and not county:
         raise Forbidden("only the provider's staff or the county administrator manage its staff")
 
 

@@ -35,6 +35,14 @@ class Viewer:
     def is_platform_admin(self) -> bool:
         return "platform_admin" in self.roles
 
+    @property
+    def is_security_admin(self) -> bool:
+        return "security_admin" in self.roles
+
+    @property
+    def is_audit_admin(self) -> bool:
+        return "audit_admin" in self.roles
+
     def paths(self, roles) -> list[str]:
         return [s.region_path for s in self.scopes if s.role in roles and s.region_path]
 

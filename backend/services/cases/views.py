@@ -63,16 +63,16 @@ def _person(user: User | None, whole_phone: bool) -> PersonRef | None:
     return PersonRef(user.id, user.name, user.phone if whole_phone else mask_phone(user.phone))
 
 
-def _timeline(case: Case, audience: str, after_seq: int = 0) -> list[dict]:
+def _timeline(case: Case, audience: str, hide_reporter: bool, after_seq: int = 0) -> list[dict]:
     """audience: "handler" (everything), "reporter" (public payloads), "follower" (steps only).
-    On an anonymous case only its reporter sees who reported, rated or cancelled it.
-    after_seq: only the entries after it (a reconnecting socket's resync)."""
+    hide_reporter (access.reporter_hidden): the reporter's own steps (report, rate, cancel)
+    name nobody. after_seq: only the entries after it (a reconnecting socket's resync)."""
     rows = db.session.execute(
         sa.select(CaseLog, User.name).outerjoin(User, User.id == CaseLog.actor_id)
         .where(CaseLog.case_id == case.id, CaseLog.seq > after_seq).order_by(CaseLog.seq)).all()
     entries = []
     for log, name in rows:
-        hidden = case.anonymous and log.actor_id == case.reporter_id and audience != "reporter"
+        hidden = hide_reporter and log.actor_id == case.reporter_id
         payload = log.payload
         if audience == "follower":
             payload = {}
@@ -98,7 +98,8 @@ def audience(viewer, case: Case, relations: frozenset[str]) -> str:
 
 def timeline_since(viewer, case: Case, after_seq: int) -> list[dict]:
     """The timeline entries after after_seq, as GET /cases/<id> shows them to this viewer."""
-    return _timeline(case, audience(viewer, case, access.case_relations(viewer, case)), after_seq)
+    return _timeline(case, audience(viewer, case, access.case_relations(viewer, case)),
+                     access.reporter_hidden(viewer, case), after_seq)
 
 
 def detail(viewer, case_id: int) -> CaseView:
@@ -107,14 +108,15 @@ def detail(viewer, case_id: int) -> CaseView:
     reads = audience(viewer, case, relations)
     handles = reads == "handler"
     view = CaseView(case=case, state_label=CASE_FLOW.state(case.state).label, reporter=None,
-                    supporters=[], timeline=_timeline(case, reads), photos=[], summonses=[],
+                    supporters=[], timeline=_timeline(case, reads, access.reporter_hidden(viewer, case)),
+                    photos=[], summonses=[],
                     deadlines=[], actions=case_actions.available(viewer, case, relations),
                     relations=sorted(relations))
     if reads == "follower":
         return view
     view.description, view.address, view.attributes = case.description, case.address, case.attributes
     view.lng, view.lat = case.lng, case.lat
-    if case.reporter_id and (not case.anonymous or reads == "reporter"):
+    if case.reporter_id and not access.reporter_hidden(viewer, case):
         view.reporter = _person(db.session.get(User, case.reporter_id), handles)
     if handles:  # supporters are strangers to the reporter: a count is enough there
         view.supporters = [_person(u, True) for u in db.session.scalars(

@@ -31,6 +31,7 @@ from backend.extensions import db
 from backend.models import LedgerEntry, Order, ReconciliationMismatch, ReconciliationRun, Refund
 from backend.services import access, clock, runtime
 from backend.services.errors import Invalid, NotFound
+from backend.services.finance import reconciliation_counties as counties
 from backend.wechat.pay import PayError, PayUnavailable
 
 log = logging.getLogger("shaobao.reconciliation")
@@ -188,15 +189,20 @@ def _refunds(where) -> dict[str, Ours]:
                                   ledger.get(r.out_refund_no), r.transaction_id) for r in rows}
 
 
-def compare_day(bill_date: date, rows) -> Comparison:
+def ours_of_day(bill_date: date, rows) -> tuple[dict, dict, dict, dict]:
+    """compare()'s records of ours: the day's payments and refunds, and what we have of the
+    other numbers the bill names."""
     start, end = day_window(bill_date)
     payments = _payments(sa.and_(Order.paid_at >= start, Order.paid_at < end, Order.transaction_id.is_not(None)))
     refunds = _refunds(sa.and_(Refund.status == "success", Refund.settled_at >= start, Refund.settled_at < end))
     other_trades = {r.out_trade_no for r in rows if r.trade_state != "REFUND"} - payments.keys()
     other_refunds = {r.out_refund_no for r in rows if r.trade_state == "REFUND" and r.out_refund_no} - refunds.keys()
-    return compare(rows, payments, refunds,
-                   _payments(Order.out_trade_no.in_(other_trades)) if other_trades else {},
-                   _refunds(Refund.out_refund_no.in_(other_refunds)) if other_refunds else {})
+    return (payments, refunds, _payments(Order.out_trade_no.in_(other_trades)) if other_trades else {},
+            _refunds(Refund.out_refund_no.in_(other_refunds)) if other_refunds else {})
+
+
+def compare_day(bill_date: date, rows) -> Comparison:
+    return compare(rows, *ours_of_day(bill_date, rows))
 
 
 # --- a run -------------------------------------------------------------------------------------
@@ -212,13 +218,12 @@ def fetch(bill_date: date, client=None):
         return None, str(error)[:300] or type(error).__name__
 
 
-def record(bill_date: date, rows, error: str | None, started_at: datetime) -> ReconciliationRun:
-    """Write the run of a fetched bill (or of the failure to fetch it)."""
-    run = ReconciliationRun(bill_date=bill_date.isoformat(), started_at=started_at)
-    if rows is None:
+def _written(bill_date: date, started_at: datetime, scope_path: str | None, rows,
+             outcome: Comparison | None, error: str | None) -> ReconciliationRun:
+    run = ReconciliationRun(bill_date=bill_date.isoformat(), started_at=started_at, scope_path=scope_path)
+    if outcome is None:
         run.status, run.error = "failed", error
     else:
-        outcome = compare_day(bill_date, rows)
         run.bill_rows, run.matched, run.mismatched = len(rows), outcome.matched, len(outcome.found)
         run.status = "mismatched" if outcome.found else "matched"
         run.mismatches = [ReconciliationMismatch(kind=f.kind, out_trade_no=f.out_trade_no,
@@ -227,6 +232,21 @@ def record(bill_date: date, rows, error: str | None, started_at: datetime) -> Re
                           for f in outcome.found]
     run.finished_at = clock.now()
     db.session.add(run)
+    return run
+
+
+def record(bill_date: date, rows, error: str | None, started_at: datetime) -> ReconciliationRun:
+    """Write the runs of a fetched bill (or of the failure to fetch it): the whole bill's,
+    returned (the platform's), and each county's over its own money (its administrators')."""
+    if rows is None:
+        run = _written(bill_date, started_at, None, None, None, error)
+        for county in counties.county_paths():
+            _written(bill_date, started_at, county, None, None, error)
+    else:
+        ours = ours_of_day(bill_date, rows)
+        run = _written(bill_date, started_at, None, rows, compare(rows, *ours), None)
+        for county, (lines, *theirs) in counties.slices(rows, ours).items():
+            _written(bill_date, started_at, county, lines, compare(lines, *theirs), None)
     db.session.flush()
     log.info("reconciliation %s run=%s status=%s bill_rows=%s matched=%s mismatched=%s", run.bill_date,
              run.id, run.status, run.bill_rows, run.matched, run.mismatched)
@@ -263,24 +283,29 @@ def due_day() -> date | None:
 # --- the console's view ------------------------------------------------------------------------
 
 def start(viewer, bill_date: date) -> ReconciliationRun:
-    """Reconcile a day now, for the county or platform administrator."""
+    """Reconcile a day now, for the county or platform administrator: the whole bill is
+    compared again (every county's run is new), and the run the viewer reads is answered."""
     access.ensure_finance_viewer(viewer)
     if bill_date >= today():
         raise Invalid("a day's bill is ready the next day", code="bill_not_ready",
                       fields={"bill_date": ["must be before today (Beijing)"]})
-    return run(bill_date)
+    whole = run(bill_date)
+    mine = runs(viewer, bill_date).where(ReconciliationRun.id >= whole.id)
+    return db.session.scalar(mine.order_by(None).order_by(ReconciliationRun.id).limit(1))
 
 
 def runs(viewer, bill_date: date | None):
-    """Runs, newest first (of one day when asked)."""
+    """Runs the viewer may read (the platform's and every county's for the platform, its own
+    county's for a county administrator), newest first (of one day when asked)."""
     access.ensure_finance_viewer(viewer)
-    query = sa.select(ReconciliationRun).order_by(ReconciliationRun.id.desc())
+    query = (sa.select(ReconciliationRun).where(access.reconciliation_filter(viewer))
+             .order_by(ReconciliationRun.id.desc()))
     return query.where(ReconciliationRun.bill_date == bill_date.isoformat()) if bill_date else query
 
 
 def one(viewer, run_id: int) -> ReconciliationRun:
     access.ensure_finance_viewer(viewer)
-    found = db.session.get(ReconciliationRun, run_id)
+    found = db.session.scalar(runs(viewer, None).where(ReconciliationRun.id == run_id))
     if found is None:
         raise NotFound("no such reconciliation run")
     return found

@@ -18,7 +18,8 @@ PHONE = re.compile(r"^1[3-9]\d{9}$")
 # The scope each role is held in: a region of a level, a department, or nothing.
 ROLE_SCOPE = {"resident": "county", "grid_worker": "grid", "community_admin": "community",
               "hub_dispatcher": "township", "county_admin": "county", "dept_staff": "department",
-              "platform_admin": None, "provider_staff": "provider"}
+              "platform_admin": None, "security_admin": None, "audit_admin": None,
+              "provider_staff": "provider"}
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ def _add_grant(viewer, user: User, role: str, checked) -> Grant:
     region_id, dept_id = (region.id if region else None), (dept.id if dept else None)
     if _already_held(user, role, scope_key(region_id, dept_id)):
         raise Conflict("the person already holds this role there", code="duplicate_grant")
+    access.ensure_duties_apart(role, user.id)
     row = Grant(user_id=user.id, role=role, region_id=region_id, department_id=dept_id,
                 created_by_id=viewer.user_id)
     db.session.add(row)

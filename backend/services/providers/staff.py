@@ -56,14 +56,14 @@ def _grant_snapshot(grant: Grant) -> dict:
     return {"user_id": grant.user_id, "role": grant.role, "provider_id": grant.provider_id}
 
 
-def _provider(viewer, provider_id: int) -> Provider:
+def _provider(viewer, provider_id: int, reading: bool = False) -> Provider:
     provider = access.get_visible(viewer, Provider, provider_id)
-    access.ensure_may_manage_staff(viewer, provider)
+    access.ensure_may_manage_staff(viewer, provider, reading)
     return provider
 
 
 def listing(viewer, provider_id: int) -> list[StaffMember]:
-    provider = _provider(viewer, provider_id)
+    provider = _provider(viewer, provider_id, reading=True)
     rows = db.session.execute(sa.select(Grant, User).join(User, User.id == Grant.user_id).where(
         Grant.role == "provider_staff", Grant.provider_id == provider.id).order_by(Grant.id)).all()
     return [StaffMember(grant, user) for grant, user in rows]
@@ -106,7 +106,7 @@ def remove(viewer, provider_id: int, grant_id: int) -> None:
                                                      Grant.provider_id == provider.id))
     if grant is None:
         raise NotFound(f"staff grant {grant_id} not found")
-    if grant.user_id == viewer.user_id and not viewer.is_platform_admin:
+    if grant.user_id == viewer.user_id:
         raise Forbidden("you may not change your own roles")
     audit.record(viewer.user_id, "grant.delete", grant, _grant_snapshot(grant), None, areas.county_path(provider))
     db.session.delete(grant)
