@@ -35,10 +35,12 @@ def record(actor_id: int | None, action: str, obj, before: dict | None, after: d
 
 
 def record_raw(actor_id: int | None, action: str, object_type: str, object_id: str,
-               before: dict | None, after: dict | None, scope_path: str | None) -> None:
-    db.session.add(AuditEntry(at=clock.now(), actor_id=actor_id, action=action, object_type=object_type,
-                              object_id=object_id, scope_path=scope_path, before=before, after=after))
+               before: dict | None, after: dict | None, scope_path: str | None) -> AuditEntry:
+    entry = AuditEntry(at=clock.now(), actor_id=actor_id, action=action, object_type=object_type,
+                       object_id=object_id, scope_path=scope_path, before=before, after=after)
+    db.session.add(entry)
     log.info("audit action=%s object=%s:%s actor=%s", action, object_type, object_id, actor_id)
+    return entry
 
 
 def _days(query, first: date | None, last: date | None):
@@ -70,13 +72,16 @@ def seen(viewer, entries) -> list:
 
 def export(viewer, first: date | None, last: date | None) -> Iterator[str]:
     """The trail of the Beijing days first..last as CSV text, oldest first, for the audit
-    administrator. The export itself is recorded (the caller commits before streaming);
-    the rows are read in batches as the file is sent, never all at once."""
+    administrator. The export itself is recorded (the caller commits before streaming) and
+    holds the trail as it stood before it; the rows are read in batches as the file is
+    sent, never all at once."""
     access.ensure_audit_exporter(viewer)
     query = _days(access.visible(viewer, AuditEntry), first, last)
-    record_raw(viewer.user_id, "audit.export", "audit_log", "-", None,
-               {"from": first.isoformat() if first else None, "to": last.isoformat() if last else None}, None)
-    return _csv_lines(viewer, query)
+    exported = record_raw(viewer.user_id, "audit.export", "audit_log", "-", None,
+                          {"from": first.isoformat() if first else None,
+                           "to": last.isoformat() if last else None}, None)
+    db.session.flush()
+    return _csv_lines(viewer, query.where(AuditEntry.id < exported.id))
 
 
 def _csv_lines(viewer, query) -> Iterator[str]:

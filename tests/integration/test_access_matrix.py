@@ -11,7 +11,20 @@ import sqlalchemy as sa
 from stdnum.cn.uscc import calc_check_digit as check_char
 
 from backend.extensions import db
-from backend.models import Department, Grant, Offering, OfferingArea, Provider, ProviderArea, Region, User
+from backend.models import (
+    AuditEntry,
+    Department,
+    Grant,
+    Offering,
+    OfferingArea,
+    OutboxEffect,
+    Provider,
+    ProviderArea,
+    ReconciliationRun,
+    Region,
+    User,
+)
+from tests.factories import CaseFactory, CountyFactory, holder
 
 COUNTY, T1, T2 = "140730", "140730001", "140730100"
 C1, C1B = "140730001001", "140730001002"
@@ -20,7 +33,10 @@ REGIONS = {COUNTY, T1, T2, C1, C1B, G1, G1B, G2}
 DEPTS = {"D01", "D06", "D06-001", "D07-100"}
 PEOPLE = {"demo-resident-1", "demo-resident-2", "demo-grid-worker-1", "demo-grid-worker-2",
           "demo-community-admin-1", "demo-hub-dispatcher-1", "demo-hub-dispatcher-2",
-          "demo-dept-staff-1", "demo-dept-staff-2", "demo-county-admin", "demo-platform-admin"}
+          "demo-dept-staff-1", "demo-dept-staff-2", "demo-county-admin", "demo-platform-admin",
+          "demo-security-admin", "demo-audit-admin"}
+# 三员分立: the platform, security and audit administrators hold their roles platform-wide.
+SEPARATED = {"demo-platform-admin", "demo-security-admin", "demo-audit-admin"}
 T1_TREE = {T1, C1, C1B, G1, G1B}
 
 SEES = {  # viewer: (regions, departments, people — whose grants they also see)
@@ -35,8 +51,10 @@ SEES = {  # viewer: (regions, departments, people — whose grants they also see
                               {"demo-hub-dispatcher-2", "demo-grid-worker-2"}),
     "demo-dept-staff-1": (REGIONS, {"D06", "D06-001"}, {"demo-dept-staff-1"}),
     "demo-dept-staff-2": (T1_TREE, {"D06", "D06-001"}, {"demo-dept-staff-2"}),
-    "demo-county-admin": (REGIONS, DEPTS, PEOPLE - {"demo-platform-admin"}),
+    "demo-county-admin": (REGIONS, DEPTS, PEOPLE - SEPARATED),
     "demo-platform-admin": (REGIONS, DEPTS, PEOPLE),
+    "demo-security-admin": (REGIONS, DEPTS, PEOPLE),   # hands out roles: sees every grant and its scope
+    "demo-audit-admin": (set(), set(), {"demo-audit-admin"}),   # the audit trail, nothing else
 }
 
 
@@ -295,3 +313,116 @@ def test_orders_by_id_in_lists_and_books(as_user, orders_placed, viewer):
     assert not wrong, f"{viewer}: {wrong}"
     assert {n for n, i in orders_placed.items() if i in listed} == sees
     assert {n for n, i in orders_placed.items() if i in mine} == {n for n in sees if ORDERS[n][0] == viewer}
+
+
+# --- the trails: the outbox and the audit view, with an anonymous case --------------------------
+# Two cases in 文昌社区第一网格: resident 1 reported one anonymously, resident 2 one by name.
+# Each has a dead subscribe message to its reporter and an audit entry that names its reporter
+# (a hub's reveal of the reporter's phone, as the privacy work writes one) and one the reporter
+# made. Whoever reads these trails reads a named reporter, never an anonymous one.
+
+TRAIL_SEES = {  # viewer: (outbox, audit); the others see neither
+    "demo-county-admin": (True, True), "demo-platform-admin": (True, False),
+    "demo-audit-admin": (False, True),
+}
+
+
+@pytest.fixture()
+def trails(ctx):
+    grid = db.session.scalar(sa.select(Region).where(Region.code == G1))
+    people = ids(User, User.openid, {"demo-resident-1", "demo-resident-2", "demo-hub-dispatcher-1"})
+    made = {}
+    for name, openid, anonymous in (("anonymous", "demo-resident-1", True), ("named", "demo-resident-2", False)):
+        reporter = db.session.get(User, people[openid])
+        case = CaseFactory(region=grid, reporter=reporter, anonymous=anonymous)
+        effect = OutboxEffect(kind="subscribe_message", case_id=case.id, recipient_id=reporter.id, outcome="dead",
+                              payload={"step": "accepted", "event": "accepted", "case_id": case.id})
+        reveal = AuditEntry(actor_id=people["demo-hub-dispatcher-1"], action="reveal", object_type="case_file",
+                            object_id=str(case.id), scope_path=case.region_path,
+                            after={"user_id": reporter.id, "name": reporter.name, "reason": "回访"})
+        own = AuditEntry(actor_id=reporter.id, action="case.note", object_type="case_file", object_id=str(case.id),
+                         scope_path=case.region_path, after={"case_id": case.id})
+        db.session.add_all([effect, reveal, own])
+        db.session.flush()
+        made[name] = {"case": case.id, "reporter": reporter.id, "effect": effect.id, "reveal": reveal.id,
+                      "own": own.id}
+    db.session.commit()
+    return made
+
+
+@pytest.mark.parametrize("viewer", sorted(set(SEES) | {"demo-provider-staff-1"}))
+def test_trails_name_no_anonymous_reporter(as_user, trails, viewer):
+    caller = as_user(viewer)
+    sees_outbox, sees_audit = TRAIL_SEES.get(viewer, (False, False))
+    effects = {row["id"]: row for row in caller.get("/api/console/outbox?page_size=100").json}
+    audit = caller.get("/api/console/audit?page_size=100").json
+    entries = {row["id"]: row for row in audit}
+    for name, made in trails.items():
+        assert (made["effect"] in effects) == sees_outbox, (name, "outbox")
+        assert (made["reveal"] in entries and made["own"] in entries) == sees_audit, (name, "audit")
+        shown = name == "named"
+        if sees_outbox:
+            assert (effects[made["effect"]]["recipient_id"] == made["reporter"]) == shown, name
+            assert effects[made["effect"]]["case_id"] == made["case"]
+        if sees_audit:
+            reveal, own = entries[made["reveal"]], entries[made["own"]]
+            assert (reveal["after"]["user_id"] == made["reporter"]) == shown, name
+            assert (reveal["after"]["name"] is not None) == shown, name
+            assert reveal["after"]["reason"] == "回访" and reveal["actor_id"] is not None
+            assert (own["actor_id"] == made["reporter"]) == shown, name
+    # Nor does a message's payload name a person: the case and the step only.
+    if sees_outbox:
+        assert set(effects[trails["anonymous"]["effect"]]["payload"]) == {"step", "event", "case_id"}
+
+
+def test_the_trail_export_names_no_anonymous_reporter(as_user, trails):
+    response = as_user("demo-audit-admin").get("/api/console/audit/export.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    lines = {line.split(",")[0]: line for line in response.get_data(as_text=True).splitlines()}
+    anonymous, named = trails["anonymous"], trails["named"]
+    assert f'""user_id"": {named["reporter"]}' in lines[str(named["reveal"])]
+    assert f'""user_id"": {anonymous["reporter"]}' not in lines[str(anonymous["reveal"])]
+    assert '""user_id"": null' in lines[str(anonymous["reveal"])]
+
+
+def test_the_reporter_still_reads_their_own_case_whole(as_user, trails):
+    detail = as_user("demo-resident-1").get(f"/api/mp/cases/{trails['anonymous']['case']}").json
+    assert detail["reporter"]["id"] == trails["anonymous"]["reporter"]
+    hub = as_user("demo-hub-dispatcher-1").get(f"/api/console/cases/{trails['anonymous']['case']}").json
+    assert hub["reporter"] is None and all(e["actor"] is None for e in hub["timeline"] if e["action"] == "report")
+
+
+# --- reconciliation runs, scoped like orders, with two counties ---------------------------------
+
+@pytest.fixture()
+def runs(ctx):
+    county = db.session.scalar(sa.select(Region).where(Region.code == COUNTY))
+    other = CountyFactory()
+    other_admin = holder("county_admin", region=other)
+    made = {}
+    for name, path in (("whole", None), ("青岚县", county.path), ("other", other.path)):
+        run = ReconciliationRun(bill_date="2026-11-30", status="matched", scope_path=path)
+        db.session.add(run)
+        db.session.flush()
+        made[name] = run.id
+    db.session.commit()
+    return made, other_admin.openid
+
+
+RUN_SEES = {"demo-county-admin": {"青岚县"}, "other-county-admin": {"other"},
+            "demo-platform-admin": {"whole", "青岚县", "other"}}
+
+
+@pytest.mark.parametrize("viewer", sorted(set(SEES) | set(RUN_SEES) | {"demo-provider-staff-1"}))
+def test_reconciliation_runs_by_county(as_user, runs, viewer):
+    made, other_openid = runs
+    caller = as_user(other_openid if viewer == "other-county-admin" else viewer)
+    sees = RUN_SEES.get(viewer)
+    listed = caller.get("/api/console/reconciliation/runs?page_size=100")
+    if sees is None:   # not a finance viewer at all
+        assert listed.status_code == 403
+        return
+    assert {name for name, run_id in made.items() if run_id in {r["id"] for r in listed.json}} == sees
+    for name, run_id in made.items():
+        got = caller.get(f"/api/console/reconciliation/runs/{run_id}").status_code
+        assert got == (200 if name in sees else 404), (name, got)

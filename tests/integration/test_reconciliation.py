@@ -9,12 +9,13 @@ import pytest
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import ReconciliationRun, Region
+from backend.models import ProviderArea, ReconciliationRun, Region
 from backend.models.types import utcnow
 from backend.scheduler import jobs
 from backend.services import runtime
 from backend.services.finance import reconciliation
 from backend.wechat.pay_bill import CHINA
+from tests.factories import CommunityFactory, holder
 from tests.integration import finance_helpers as fin
 from tests.integration.pay_fixtures import at, place_and_pay
 
@@ -155,6 +156,40 @@ def test_a_timeout_makes_a_failed_run(world, app):
     bill_ready(world)
     run = reconciliation.run(DAY)
     assert run.status == "failed" and run.error
+
+
+def test_each_county_reconciles_its_own_money(world, as_user):
+    """One bill, two counties: each county's run holds its orders' lines only, a line of an
+    order we never credited goes to its order's county, and a ghost line of a provider we
+    know goes to the counties that provider serves; the platform's run holds them all."""
+    other = CommunityFactory()
+    other_county = other.parent.parent
+    db.session.add(ProviderArea(provider_id=world["provider"].id, region_id=other_county.id))
+    here = paid_both_sides(world, 1000)
+    there = fin.order(world["provider"], 2000, region_code=other.code)
+    place_and_pay(world["pay"], world["sim"], there.out_trade_no, total_fen=2000, sub_mchid=world["provider"].sub_mchid)
+    db.session.commit()   # "there" was paid at WeChat, never credited here: missing_here, in its county
+    tamper(world, "add", values={"out_trade_no": "GHOST00003", "trade_time": f"{DAY} 12:00:00",
+                                 "trade_state": "SUCCESS", "total_fen": 700, "sub_mchid": world["provider"].sub_mchid})
+    bill_ready(world)
+    whole = reconciliation.run(DAY)
+    db.session.commit()
+    assert (whole.scope_path, whole.bill_rows) == (None, 3)
+    assert {m.out_trade_no for m in whole.mismatches} == {there.out_trade_no, "GHOST00003"}
+    by_county = {run.scope_path: run for run in db.session.scalars(sa.select(ReconciliationRun).where(
+        ReconciliationRun.id > whole.id, ReconciliationRun.bill_date == DAY.isoformat()))}
+    home = db.session.scalar(sa.select(Region).where(Region.code == "140730"))
+    assert set(by_county) >= {home.path, other_county.path}
+    mine, theirs = by_county[home.path], by_county[other_county.path]
+    assert (mine.status, mine.bill_rows, mine.matched, mine.mismatches) == ("matched", 1, 1, [])
+    assert theirs.status == "mismatched" and theirs.bill_rows == 2
+    assert {m.out_trade_no for m in theirs.mismatches} == {there.out_trade_no, "GHOST00003"}
+    assert here.out_trade_no not in {m.out_trade_no for m in theirs.mismatches}
+    other_admin = as_user(holder("county_admin", region=other_county).openid)
+    db.session.commit()
+    listed = {r["id"] for r in other_admin.get(f"/api/console/reconciliation/runs?bill_date={DAY}").json}
+    assert listed == {theirs.id}
+    assert other_admin.get(f"/api/console/reconciliation/runs/{mine.id}").status_code == 404
 
 
 def test_run_refuses_pending_changes(world):
