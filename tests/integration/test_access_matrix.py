@@ -24,7 +24,8 @@ from backend.models import (
     Region,
     User,
 )
-from tests.factories import CaseFactory, CountyFactory, holder
+from tests.factories import CaseFactory, CountyFactory
+from tests.factories import holder as grant_holder
 
 COUNTY, T1, T2 = "140730", "140730001", "140730100"
 C1, C1B = "140730001001", "140730001002"
@@ -398,7 +399,7 @@ def test_the_reporter_still_reads_their_own_case_whole(as_user, trails):
 def runs(ctx):
     county = db.session.scalar(sa.select(Region).where(Region.code == COUNTY))
     other = CountyFactory()
-    other_admin = holder("county_admin", region=other)
+    other_admin = grant_holder("county_admin", region=other)
     made = {}
     for name, path in (("whole", None), ("青岚县", county.path), ("other", other.path)):
         run = ReconciliationRun(bill_date="2026-11-30", status="matched", scope_path=path)
