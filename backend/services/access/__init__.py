@@ -5,10 +5,11 @@ and fetches by id share one rule; an object outside the filter answers 404, neve
 so its existence does not leak. Acting needs seeing first, then a role that may act (403).
 
 One import point (`from backend.services import access`), split by kind of object:
-viewer (the viewer and its scopes), people (regions, departments, grants, users), cases
-(cases, photos, relations, the owner chain), rooms (Socket.IO), providers, orders (and
-their money), trails (audit trail, effects), visibility (the table behind visible and
-get_visible).
+viewer (the viewer and its scopes), people (regions, departments, grants, users; who hands
+out roles under 三员分立), cases (cases, photos, relations, the owner chain, the anonymity
+rule), rooms (Socket.IO), providers, orders (and their money, reconciliation runs), trails
+(audit trail, effects, and what their rows may say of a person), visibility (the table
+behind visible and get_visible).
 """
 from backend.services.access.cases import (
                                            AREA_RELATIONS,
