@@ -16,6 +16,7 @@ from backend.extensions import db
 from backend.models import AuditEntry, Grant, Region, User
 from backend.models.types import utcnow
 from backend.services import audit, runtime
+from tests.factories import CaseFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -171,3 +172,28 @@ def test_only_the_auditor_exports(as_user, openid):
 def test_a_backwards_range_is_refused(as_user):
     response = as_user("demo-audit-admin").get("/api/console/audit/export.csv?from=2026-11-03&to=2026-11-02")
     assert response.status_code == 422 and "from" in response.json["error"]["fields"]
+
+
+# --- the anonymity rule over audit rows of every shape --------------------------------------------
+
+def test_an_entry_about_the_anonymous_reporter_names_nobody(as_user):
+    reporter = UserFactory()
+    case = CaseFactory(reporter=reporter, anonymous=True)
+    hub = user_id("demo-hub-dispatcher-1")
+    shapes = {  # an entry whose object is the reporter, keyed by the case in its snapshot
+        "object": audit.record_raw(hub, "reveal", "user_account", str(reporter.id), None,
+                                   {"case_id": case.id, "phone": "138****0000", "reason": "回访"}, None),
+        # the same case, naming only the hub: left as it is
+        "other": audit.record_raw(hub, "reveal", "case_file", str(case.id), None, {"user_id": hub}, None),
+        # no case at all: the rule has nothing to hide
+        "no_case": audit.record_raw(reporter.id, "user.update", "user_account", str(reporter.id),
+                                    {"name": "甲"}, {"name": "乙"}, None),
+    }
+    db.session.commit()
+    entries = {e["id"]: e for e in as_user("demo-audit-admin").get("/api/console/audit?page_size=100").json}
+    seen = {name: entries[entry.id] for name, entry in shapes.items()}
+    assert seen["object"]["object_id"] is None and seen["object"]["after"] == {
+        "case_id": case.id, "phone": None, "reason": "回访"}
+    assert seen["object"]["actor_id"] == hub
+    assert seen["other"]["after"] == {"user_id": hub} and seen["other"]["object_id"] == str(case.id)
+    assert seen["no_case"]["actor_id"] == reporter.id and seen["no_case"]["after"] == {"name": "乙"}
