@@ -86,10 +86,10 @@ def inject_all(shape: Deployment, duration: float, began: float) -> list[injecti
 
 def run(args, var: Path) -> int:
     shape = Deployment(var, redis_binary())
-    say(f"starting the production shape under {var}")
-    shape.start()
     stop_phones, stop_listeners, journal = threading.Event(), threading.Event(), phones.Journal()
     try:
+        say(f"starting the production shape under {var}")
+        shape.start()
         listeners = start_listeners(shape, stop_listeners)
         crowd = start_phones(shape, args, journal, stop_phones)
         began = time.monotonic()
@@ -124,6 +124,7 @@ def main() -> int:
     var.chmod(0o755)   # as root, PostgreSQL runs as the postgres user and must reach it
     # SIGTERM ends the run as Ctrl-C does: through the finally clauses that stop everything.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)   # even when started in the background
     try:
         return run(args, var)
     except KeyboardInterrupt:

@@ -122,9 +122,10 @@ def _sockets(conn, listeners: list[Heard], found: Findings) -> None:
     missed, twice = [], []
     for number, heard in enumerate(listeners, 1):
         events = {(case_id, event) for case_id, event, _ in heard.notices}
-        missed += [(number, case_id, event) for case_id, event, at in delivered
-                   if at is not None and (case_id, event) not in events
-                   and heard.was_connected(_utc(at), SOCKET_MARGIN)]
+        due = [(case_id, event) for case_id, event, at in delivered
+               if at is not None and heard.was_connected(_utc(at), SOCKET_MARGIN)]
+        missed += [(number, *key) for key in due if key not in events]
+        found.figures[f"listener {number}: pushes due while surely connected"] = len(due)
         twice += [(number, *key) for key, n in heard.notices.items() if n > 1]
         found.figures[f"listener {number}: notices heard"] = sum(heard.notices.values())
         found.figures[f"listener {number}: reconnections"] = heard.drops

@@ -142,7 +142,7 @@ class Phone(threading.Thread):
             if status is not None and status not in RETRIED:
                 if status >= 300:
                     self.journal.count("refused", f"{what} {status}")
-                    self.journal.samples.setdefault(f"{what} {status}", answer.text[:160])
+                    self.journal.samples.setdefault(f"{what} {status}", answer.text.strip()[:160])
                 return answer
             if time.monotonic() > give_up or self.stop.is_set():
                 self.journal.count("unanswered", what)
