@@ -35,7 +35,10 @@ def options() -> argparse.Namespace:
     parser.add_argument("--orders", type=float, default=0.1, help="share of actions that order and pay")
     parser.add_argument("--drain", type=float, default=180, help="seconds to wait for the outbox afterwards")
     parser.add_argument("--keep", action="store_true", help="keep the directory with the logs and data")
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.duration < 60 or args.phones < 1:
+        parser.error("--duration must be at least 60 (the faults need the time) and --phones at least 1")
+    return args
 
 
 def redis_binary() -> str:
@@ -84,36 +87,49 @@ def inject_all(shape: Deployment, duration: float, began: float) -> list[injecti
     return faults
 
 
+def settle(shape: Deployment, crowd, listeners, journal, args, stops) -> float:
+    """Stop the phones, wait for the service to deliver what it owes, stop the listeners;
+    the seconds waited."""
+    stop_phones, stop_listeners = stops
+    stop_phones.set()
+    for phone in crowd:
+        phone.join(phones.GIVE_UP_SECONDS + phones.TIMEOUT_SECONDS)
+    say("load stopped; waiting for the outbox and WeChat Pay's notifications")
+    waited = drain(shape.postgres.url, journal, args.drain)
+    stop_listeners.set()
+    for listener in listeners:
+        listener.join(15)
+    return waited
+
+
+def verdict(shape: Deployment, var: Path, faults, journal, listeners, began: float, waited: float, args) -> int:
+    measure_recovery(faults, journal)
+    found = audit(shape.postgres.url, journal, [lst.heard for lst in listeners],
+                  [var / "serve.log", var / "scheduler.log"])
+    extra = {"phones": args.phones, "load seconds": f"{args.duration:.0f}", "drain seconds": f"{waited:.0f}",
+             "scheduler restarts by the supervisor": shape.scheduler.restarts,
+             "scheduler exits the run did not cause": len(shape.scheduler.unplanned)}
+    print(render(faults, found, journal, began, extra), flush=True)
+    return 1 if any(found.goals.values()) else 0
+
+
 def run(args, var: Path) -> int:
     shape = Deployment(var, redis_binary())
-    stop_phones, stop_listeners, journal = threading.Event(), threading.Event(), phones.Journal()
+    stops = (threading.Event(), threading.Event())   # the phones', the listeners'
+    journal = phones.Journal()
     try:
         say(f"starting the production shape under {var}")
         shape.start()
-        listeners = start_listeners(shape, stop_listeners)
-        crowd = start_phones(shape, args, journal, stop_phones)
+        listeners = start_listeners(shape, stops[1])
+        crowd = start_phones(shape, args, journal, stops[0])
         began = time.monotonic()
         say(f"load: {args.phones} phones for {args.duration:.0f}s")
         faults = inject_all(shape, args.duration, began)
-        stop_phones.set()
-        for phone in crowd:
-            phone.join(phones.GIVE_UP_SECONDS + phones.TIMEOUT_SECONDS)
-        say("load stopped; waiting for the outbox and WeChat Pay's notifications")
-        waited = drain(shape.postgres.url, journal, args.drain)
-        stop_listeners.set()
-        for listener in listeners:
-            listener.join(15)
-        measure_recovery(faults, journal)
-        found = audit(shape.postgres.url, journal, [lst.heard for lst in listeners],
-                      [var / "serve.log", var / "scheduler.log"])
-        extra = {"phones": args.phones, "load seconds": f"{args.duration:.0f}", "drain seconds": f"{waited:.0f}",
-                 "scheduler restarts by the supervisor": shape.scheduler.restarts,
-                 "scheduler exits the run did not cause": len(shape.scheduler.unplanned)}
-        print(render(faults, found, journal, began, extra), flush=True)
-        return 1 if any(found.goals.values()) else 0
+        waited = settle(shape, crowd, listeners, journal, args, stops)
+        return verdict(shape, var, faults, journal, listeners, began, waited, args)
     finally:
-        stop_phones.set()
-        stop_listeners.set()
+        for stop in stops:
+            stop.set()
         say("stopping everything")
         shape.stop()
 
