@@ -1,4 +1,4 @@
-"""flask commands: seed, cases, outbox, scheduler, sockets, wechat-sim, orders, pay, clock."""
+"""flask commands: setup, seed, cases, outbox, scheduler, sockets, wechat-sim, orders, pay, clock."""
 from __future__ import annotations
 
 import re
@@ -6,6 +6,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import click
+import flask_migrate
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -43,6 +44,18 @@ def seed_catalogue():
     counts["calendar days"] = categories.load_calendar()
     db.session.commit()
     click.echo("catalogue loaded: " + ", ".join(f"{v} {k} added" for k, v in counts.items()))
+
+
+@click.command("setup")
+@click.pass_context
+@with_appcontext
+def setup(ctx):
+    """Bring the database up to date, then load the catalogue and the demo county (each step
+    idempotent): what scripts/run does first, in one process, since each `flask` start
+    costs seconds (the imports)."""
+    flask_migrate.upgrade()
+    ctx.invoke(seed_catalogue)
+    ctx.invoke(seed_demo)
 
 
 @click.group("cases")
@@ -232,4 +245,4 @@ def clock_advance(by):
     click.echo(describe(moved))
 
 
-COMMANDS = (seed, cases, outbox, scheduler, sockets, wechat_sim, orders, pay, clock)
+COMMANDS = (setup, seed, cases, outbox, scheduler, sockets, wechat_sim, orders, pay, clock)

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
@@ -136,7 +137,11 @@ class Runner:
         self.stop.set()
         scheduler = self.scheduler
         if scheduler is not None and scheduler.state != STATE_STOPPED:
-            scheduler.shutdown(wait=False)  # the batch in hand finishes; see run()
+            # A signal lands on the main thread, maybe inside the scheduler's own loop, which
+            # holds the job stores' reentrant lock: shutting down right there would empty the
+            # store under the loop (JobLookupError, exit 1). From another thread the shutdown
+            # waits for the loop to let go. The batch in hand finishes; see run().
+            threading.Thread(target=_shut_down, args=(scheduler,), name="scheduler-shutdown").start()
 
     def run(self) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -158,6 +163,13 @@ class Runner:
             return self.exit_code
         finally:
             self.lease.close()
+
+
+def _shut_down(scheduler: BlockingScheduler) -> None:
+    try:
+        scheduler.shutdown(wait=False)
+    except SchedulerNotRunningError:  # a second signal, or the lease lost, got there first
+        pass
 
 
 def run(app: Flask) -> int:

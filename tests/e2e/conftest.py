@@ -5,6 +5,8 @@ and the production database paths are both exercised end to end.
 """
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import signal
 import socket
@@ -59,13 +61,19 @@ def run_env() -> dict:
     return {}
 
 
-@pytest.fixture()
-def running(tmp_path, run_env):
+_RUN_NUMBERS = itertools.count(1)
+
+
+@contextlib.contextmanager
+def started(var_dir: Path, run_env: dict):
+    """scripts/run as a newcomer starts it, until Ctrl-C: its URLs, banner, process, output."""
     port, sim_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SHAOBAO_", "DATABASE_URL", "FLASK_"))}
-    env.update(PORT=str(port), WECHAT_SIM_PORT=str(sim_port), SHAOBAO_VAR_DIR=str(tmp_path / "var"), **run_env)
+    env.update(PORT=str(port), WECHAT_SIM_PORT=str(sim_port), SHAOBAO_VAR_DIR=str(var_dir), **run_env)
     if os.environ.get("SHAOBAO_TEST_DATABASE_URL"):
-        env["DATABASE_URL"] = fresh_database(os.environ["SHAOBAO_TEST_DATABASE_URL"], "shaobao_e2e")
+        # A database of its own: a module's shared runs are up at the same time.
+        env["DATABASE_URL"] = fresh_database(os.environ["SHAOBAO_TEST_DATABASE_URL"],
+                                             f"shaobao_e2e_{next(_RUN_NUMBERS)}")
     # Its own process group: whatever happens to the test, everything it started is stopped.
     process = subprocess.Popen([str(ROOT / "scripts/run")], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
@@ -78,10 +86,40 @@ def running(tmp_path, run_env):
                                   daemon=True)
         reader.start()
         yield {"api": f"http://127.0.0.1:{port}", "sim": f"http://127.0.0.1:{sim_port}",
-               "banner": banner, "process": process, "ports": (port, sim_port),
+               "banner": banner, "process": process, "ports": (port, sim_port), "var": var_dir,
+               "database_url": env.get("DATABASE_URL"),
                "output": output, "reader": reader}
     finally:
         stop(process, reader)
+
+
+@pytest.fixture(scope="module")
+def shared_runs(tmp_path_factory):
+    """The scripts/run instances a module's tests share, one per environment: starting one
+    takes seconds, and the tests of a module use demo users of their own."""
+    with contextlib.ExitStack() as stack:
+        runs: dict[tuple, dict] = {}
+
+        def run_for(run_env: dict) -> dict:
+            key = tuple(sorted(run_env.items()))
+            if key not in runs:
+                runs[key] = stack.enter_context(started(tmp_path_factory.mktemp("run") / "var", run_env))
+            return runs[key]
+
+        yield run_for
+
+
+@pytest.fixture()
+def running(request, tmp_path, run_env, shared_runs):
+    """scripts/run, shared with the module's other tests in the same environment; a test
+    marked `own_run` (it stops the processes, or needs time unmoved) gets one of its own."""
+    if request.node.get_closest_marker("own_run"):
+        with started(tmp_path / "var", run_env) as run:
+            yield run
+    else:
+        run = shared_runs(run_env)
+        assert run["process"].poll() is None, "a shared scripts/run stopped: mark that test own_run"
+        yield run
 
 
 def stop_group(process, first=signal.SIGTERM, whole_group: bool = True) -> None:

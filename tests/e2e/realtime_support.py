@@ -120,8 +120,7 @@ class Deployment:
 
     def start(self):
         self.redis.start()
-        for command in (("db", "upgrade"), ("seed", "catalogue"), ("seed", "demo")):
-            self.flask(*command)
+        self.flask("setup")
         self.children.append(group([str(BIN / "flask"), "wechat-sim", "--port", str(self.sim_port)],
                                    self.env, self.tmp / "sim.log"))
         self.server = group([str(ROOT / "scripts/serve")], {**self.env, "PORT": str(self.port),

@@ -57,10 +57,10 @@ def post(running, body: bytes, headers: dict):
                                  timeout=30)
 
 
-def test_the_same_notification_six_times_at_once_credits_once(running, tmp_path):
+def test_the_same_notification_six_times_at_once_credits_once(running):
     resident, county = login(running, "demo-resident-1"), login(running, "demo-county-admin")
     order, transaction_id = paid_without_notification(running, resident)
-    body, headers = notification(tmp_path / "var" / "wechatpay", order, transaction_id)
+    body, headers = notification(running["var"] / "wechatpay", order, transaction_id)
     answers = at_once(*[post(running, body, headers)] * 6)
     assert [a.status_code for a in answers] == [204] * 6, [a.text for a in answers]
     seen = get(running, f"/api/mp/orders/{order['id']}", resident).json()
@@ -71,10 +71,10 @@ def test_the_same_notification_six_times_at_once_credits_once(running, tmp_path)
     assert books["balances"] == {"payer": -order["amount_fen"], "escrow": order["amount_fen"]}
 
 
-def test_a_notification_racing_a_cancellation_ends_refunded(running, tmp_path):
+def test_a_notification_racing_a_cancellation_ends_refunded(running):
     resident, county = login(running, "demo-resident-1"), login(running, "demo-county-admin")
     order, transaction_id = paid_without_notification(running, resident)
-    body, headers = notification(tmp_path / "var" / "wechatpay", order, transaction_id)
+    body, headers = notification(running["var"] / "wechatpay", order, transaction_id)
     version = get(running, f"/api/mp/orders/{order['id']}", resident).json()["version"]
     cancel = lambda: requests.post(  # noqa: E731 - one of the racers
         f"{running['api']}/api/mp/orders/{order['id']}/actions/cancel", timeout=30,

@@ -19,6 +19,7 @@ def run_env(tmp_path):
     return {"SHAOBAO_CLOCK_FILE": str(tmp_path / "clock"), "SCHEDULER_TICK_SECONDS": "0.5"}
 
 
+@pytest.mark.own_run   # it stops scripts/run
 def test_a_clock_goes_red_by_itself_and_healthz_shows_the_heartbeat(running, run_env):
     def scheduler_health():
         return requests.get(f"{running['api']}/healthz", timeout=5).json()["checks"]["scheduler"]

@@ -14,6 +14,7 @@ from tests.e2e.conftest import ROOT, get, login, port_is_closed
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.own_run   # it stops scripts/run
 def test_a_newcomer_logs_in_as_resident_and_hub_dispatcher_then_stops_it(running):
     assert "demo-hub-dispatcher-1" in running["banner"] and "demo-resident-1" in running["banner"]
     assert requests.get(f"{running['api']}/healthz", timeout=5).json()["status"] == "ok"
@@ -52,16 +53,17 @@ def test_a_newcomer_logs_in_as_resident_and_hub_dispatcher_then_stops_it(running
         assert port_is_closed(port), f"port {port} still open after Ctrl-C"
 
 
-def test_a_second_run_on_the_same_database_changes_nothing(running, tmp_path):
+@pytest.mark.own_run   # it stops scripts/run
+def test_a_second_run_on_the_same_database_changes_nothing(running):
     assert ("45 regions added, 16 departments added, 13 users added, 14 grants added, 2 providers added, "
             "3 offerings added") in running["banner"]
     process = running["process"]
     process.send_signal(signal.SIGINT)
     process.wait(20)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SHAOBAO_", "FLASK_"))}
-    env.update(SHAOBAO_VAR_DIR=str(tmp_path / "var"), FLASK_APP="backend.app:create_app")
-    if os.environ.get("SHAOBAO_TEST_DATABASE_URL"):
-        env["DATABASE_URL"] = os.environ["SHAOBAO_TEST_DATABASE_URL"].rsplit("/", 1)[0] + "/shaobao_e2e"
+    env.update(SHAOBAO_VAR_DIR=str(running["var"]), FLASK_APP="backend.app:create_app")
+    if running["database_url"]:
+        env["DATABASE_URL"] = running["database_url"]
     flask = str(ROOT / ".venv/bin/flask") if (ROOT / ".venv/bin/flask").exists() else "flask"
     again = subprocess.run([flask, "seed", "demo"], cwd=ROOT, env=env, text=True, capture_output=True,
                            timeout=120)
