@@ -88,6 +88,18 @@ def of_order(order_id: int) -> Problem | None:
     return _problem(*row) if row is not None else None
 
 
+def described(order_id: int) -> list[str]:
+    """The order's ledger problem in words, for its books (empty when it has none)."""
+    problem = of_order(order_id)
+    if problem is None:
+        return []
+    words = {"settlement_unknown": f"WeChat Pay does not know profit share {problem.settlement.out_order_no}"
+                                   if problem.settlement else "",
+             "escrow_overdue": f"escrow of {problem.escrow_fen} fen held past its expected settlement "
+                               f"({problem.expected_by.isoformat() if problem.expected_by else ''})"}
+    return [words[kind] for kind in problem.kinds]
+
+
 def _problem(order_id, out_trade_no, state, provider_id, provider_name, escrow_fen, completed_at,
              settlement: Settlement | None) -> Problem:
     expected_by = completed_at + _expected() if completed_at is not None else None
