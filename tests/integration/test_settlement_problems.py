@@ -174,6 +174,25 @@ def test_a_release_of_a_share_wechat_had_after_all_books_what_wechat_did(shop):
     assert problems(shop) == []
 
 
+def test_a_re_request_whose_call_died_is_listed_and_can_be_made_again(shop):
+    order, settlement = unknown(shop)
+    # WeChat Pay refuses the profit share once ("no such order": not worth retrying).
+    requests.post(f"{shop.sim.url}/sim/faults", json={"path": "/v3/profitsharing/orders", "mode": "not_found"},
+                  timeout=5).raise_for_status()
+    assert act(shop, settlement, "rerequest").status_code == 200
+    db.session.refresh(settlement)
+    assert settlement.status == "pending"   # its call died: a dead letter
+    [problem] = problems(shop)
+    assert problem["kinds"] == ["settlement_not_sent"] and problem["actions"] == ["rerequest", "release"]
+    assert act(shop, settlement, "rerequest").status_code == 200   # acted on again, not a replay
+    db.session.refresh(settlement)
+    assert settlement.status == "processing"
+    shop.later(120)
+    assert order_jobs.query_settlements() == 1
+    assert balances(order["id"]) == {"payer": -10_000, "provider": 9_500, "platform": 500}
+    assert problems(shop) == []
+
+
 def test_only_the_county_administrator_acts_and_only_on_its_county(shop, as_user):
     _, settlement = unknown(shop)
     assert shop.staff.get(PROBLEMS).status_code == 403

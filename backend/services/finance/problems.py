@@ -5,6 +5,8 @@ that should have moved on and has not.
   it does not know the order's profit share (分账) we sent it, so the scheduler stopped
   asking; the money sits frozen at the provider's sub-merchant account until the county
   re-requests the profit share or releases (unfreezes) it to the provider.
+- ``settlement_not_sent``: the settlement waits to be sent and nothing will send it (its
+  call to WeChat Pay died: a dead letter, which the county may retry from the outbox too).
 - ``escrow_overdue``: the order still holds escrow SETTLEMENT_EXPECTED_DAYS after its
   service was completed (confirmation takes ORDER_CONFIRM_DAYS at most, sharing minutes):
   a dispute left unruled, a settlement WeChat keeps processing, one whose call died.
@@ -20,10 +22,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import LedgerEntry, Order, OrderLog, Provider, Settlement
+from backend.models import LedgerEntry, Order, OrderLog, OutboxEffect, Provider, Settlement
 from backend.services import access, clock, runtime
 
-KINDS = ("settlement_unknown", "escrow_overdue")
+KINDS = ("settlement_unknown", "settlement_not_sent", "escrow_overdue")
 # What the county may do about a settlement listed here (services/orders/settlements.py).
 ACTIONS = ("rerequest", "release")
 
@@ -63,14 +65,18 @@ def _expected() -> timedelta:
 def _query(where):
     held, completed = _held(), _completed()
     overdue_before = clock.now() - _expected()
+    sending = sa.exists().where(OutboxEffect.kind == "pay_settle", OutboxEffect.order_id == Order.id,
+                                OutboxEffect.outcome.is_(None))
+    not_sent = sa.and_(Settlement.status == "pending", ~sending)
     return (sa.select(Order.id, Order.out_trade_no, Order.state, Order.provider_id, Provider.name,
-                      held.c.escrow_fen, completed.c.completed_at, Settlement)
+                      held.c.escrow_fen, completed.c.completed_at, Settlement,
+                      sa.case((not_sent, 1), else_=0).label("not_sent"))
             .join(held, held.c.order_id == Order.id)
             .join(Provider, Provider.id == Order.provider_id)
             .outerjoin(completed, completed.c.order_id == Order.id)
             .outerjoin(Settlement, Settlement.order_id == Order.id)
             .where(where, sa.or_(sa.and_(Settlement.unknown_at.is_not(None), Settlement.status == "processing"),
-                                 completed.c.completed_at <= overdue_before))
+                                 not_sent, completed.c.completed_at <= overdue_before))
             .order_by(Order.id))
 
 
@@ -93,19 +99,22 @@ def described(order_id: int) -> list[str]:
     problem = of_order(order_id)
     if problem is None:
         return []
-    words = {"settlement_unknown": f"WeChat Pay does not know profit share {problem.settlement.out_order_no}"
-                                   if problem.settlement else "",
+    number = problem.settlement.out_order_no if problem.settlement else ""
+    words = {"settlement_unknown": f"WeChat Pay does not know profit share {number}",
+             "settlement_not_sent": f"profit share {number} was never sent to WeChat Pay (its call died)",
              "escrow_overdue": f"escrow of {problem.escrow_fen} fen held past its expected settlement "
                                f"({problem.expected_by.isoformat() if problem.expected_by else ''})"}
     return [words[kind] for kind in problem.kinds]
 
 
 def _problem(order_id, out_trade_no, state, provider_id, provider_name, escrow_fen, completed_at,
-             settlement: Settlement | None) -> Problem:
+             settlement: Settlement | None, not_sent: int) -> Problem:
     expected_by = completed_at + _expected() if completed_at is not None else None
     kinds = []
     if settlement is not None and settlement.unknown_at is not None and settlement.status == "processing":
         kinds.append("settlement_unknown")
+    if not_sent:
+        kinds.append("settlement_not_sent")
     if expected_by is not None and expected_by <= clock.now():
         kinds.append("escrow_overdue")
     actionable = settlement is not None and settlement.status in ("pending", "processing")

@@ -21,7 +21,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import Order, Settlement
+from backend.models import Order, OutboxEffect, Settlement
 from backend.services import access, audit, clock, locks, outbox, runtime
 from backend.services.errors import Conflict, NotFound
 from backend.services.finance import ledger, problems
@@ -119,11 +119,12 @@ def _resolve(viewer, settlement_id: int, resolution: str) -> Settlement:
         raise NotFound("no such settlement")
     order = access.visible_order(viewer, order_id, lock=True)
     settlement = db.session.get(Settlement, settlement_id, populate_existing=True)
-    if settlement.unknown_at is None and settlement.resolution is not None \
-            and settlement.status in ("pending", "processing"):
-        if settlement.resolution == resolution:
+    if settlement.resolution is not None and settlement.unknown_at is None:
+        in_flight = _in_flight(settlement)
+        if settlement.resolution == resolution and (in_flight or settlement.status == "finished"):
             return settlement   # the same request again (a second click): done once
-        raise Conflict(f"the settlement was {settlement.resolution} already", code="settlement_resolved")
+        if in_flight:
+            raise Conflict(f"the settlement was {settlement.resolution} already", code="settlement_resolved")
     problem = problems.of_order(order.id)
     if problem is None or not problem.actions:
         raise Conflict("the settlement is not a ledger problem the county can act on",
@@ -137,6 +138,16 @@ def _resolve(viewer, settlement_id: int, resolution: str) -> Settlement:
                  order.region_path)
     log.info("settlement %s order=%s by user=%s", resolution, order.id, viewer.user_id)
     return settlement
+
+
+def _in_flight(settlement: Settlement) -> bool:
+    """Sent or about to be: WeChat processing it, or its call still to be made (a call
+    that died leaves it pending with nothing to send: the county may act again)."""
+    if settlement.status == "processing":
+        return True
+    return settlement.status == "pending" and db.session.scalar(sa.select(OutboxEffect.id).where(
+        OutboxEffect.kind == "pay_settle", OutboxEffect.order_id == settlement.order_id,
+        OutboxEffect.outcome.is_(None)).limit(1)) is not None
 
 
 def _snapshot(settlement: Settlement) -> dict:
