@@ -194,6 +194,15 @@ def marketplace(env) -> dict:
         "ORDER_CONFIRM_DAYS": number(env, "ORDER_CONFIRM_DAYS", "7", int),
         "ORDER_LATE_CANCEL_FEE_BP": basis_points(env, "ORDER_LATE_CANCEL_FEE_BP", "2000", 10_000),
         "PLATFORM_FEE_BP": basis_points(env, "PLATFORM_FEE_BP", "500", 3_000),
+        # A processing profit share is asked about after a growing wait (doubling from the
+        # first, capped); WeChat answering "no such profit share" this many times in a row
+        # makes it a ledger problem for the county, no longer asked about.
+        "SETTLEMENT_QUERY_FIRST_SECONDS": number(env, "SETTLEMENT_QUERY_FIRST_SECONDS", "60", int),
+        "SETTLEMENT_QUERY_MAX_SECONDS": number(env, "SETTLEMENT_QUERY_MAX_SECONDS", "3600", int),
+        "SETTLEMENT_QUERY_MISSES": number(env, "SETTLEMENT_QUERY_MISSES", "5", int),
+        # Escrow still held this many days after the service was completed is a ledger
+        # problem (confirmation by itself takes ORDER_CONFIRM_DAYS, sharing minutes).
+        "SETTLEMENT_EXPECTED_DAYS": number(env, "SETTLEMENT_EXPECTED_DAYS", "10", int),
     }
 
 

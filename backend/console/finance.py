@@ -1,5 +1,6 @@
 """The marketplace's money in the console: refunds, daily reconciliation with WeChat Pay's
-bill, per-provider settlement totals and one order's ledger."""
+bill, per-provider settlement totals, one order's ledger, and the ledger problems the county
+acts on (a profit share WeChat Pay does not know, escrow held past its expected settlement)."""
 from __future__ import annotations
 
 from flask import g
@@ -9,12 +10,13 @@ from backend.api.paging import page, page_rows
 from backend.api.schemas import ID
 from backend.console import finance_schemas as schemas
 from backend.extensions import db
-from backend.services.finance import reconciliation
+from backend.services.finance import problems, reconciliation
 from backend.services.finance import totals as finance
-from backend.services.orders import refunds
+from backend.services.orders import refunds, settlements
 
 blp = Blueprint("console_finance", __name__, url_prefix="/api/console",
-                description="Refunds, reconciliation with WeChat Pay, settlement totals, order ledgers")
+                description="Refunds, reconciliation with WeChat Pay, settlement totals, order ledgers, "
+                            "ledger problems")
 
 
 @blp.route("/refunds", methods=["GET"])
@@ -76,3 +78,28 @@ def settlement_totals(query, pagination_parameters):
 def order_ledger(order_id):
     """An order's ledger entries, balances by account and problems (empty when it holds)."""
     return finance.order_books(g.viewer, order_id)
+
+
+@blp.route("/ledger/problems", methods=["GET"])
+@blp.response(200, schemas.LedgerProblemSchema(many=True))
+def ledger_problems():
+    """Money held that should have moved on: profit shares WeChat Pay does not know, escrow past its due."""
+    return problems.listing(g.viewer)
+
+
+@blp.route(f"/settlements/<{ID}:settlement_id>/rerequest", methods=["POST"])
+@blp.response(200, schemas.SettlementSchema)
+def rerequest_settlement(settlement_id):
+    """Ask WeChat Pay again for a profit share listed as a ledger problem (the same number: never paid twice)."""
+    settlement = settlements.rerequest(g.viewer, settlement_id)
+    db.session.commit()
+    return settlement
+
+
+@blp.route(f"/settlements/<{ID}:settlement_id>/release", methods=["POST"])
+@blp.response(200, schemas.SettlementSchema)
+def release_settlement(settlement_id):
+    """Unfreeze all a listed profit share holds to the provider's sub-merchant account, forgoing the platform fee."""
+    settlement = settlements.release(g.viewer, settlement_id)
+    db.session.commit()
+    return settlement

@@ -4,7 +4,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.models.orders import ACCOUNTS, MOVEMENTS, REFUND_STATES
+from backend.models.orders import ACCOUNTS, MOVEMENTS, REFUND_STATES, SETTLEMENT_RESOLUTIONS, SETTLEMENT_STATES
+from backend.services.finance import problems
 from backend.services.finance.reconciliation import KINDS, STATUSES
 
 FEN = {"description": "integer fen (1 yuan = 100 fen)"}
@@ -103,3 +104,37 @@ class OrderBooksSchema(ma.Schema):
     balances = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(),
                               metadata={"description": "account -> fen"})
     problems = ma.fields.List(ma.fields.String(), metadata={"description": "empty when the books hold"})
+
+
+class SettlementSchema(ma.Schema):
+    id = ma.fields.Integer()
+    order_id = ma.fields.Integer()
+    provider_id = ma.fields.Integer()
+    out_order_no = ma.fields.String(metadata={"description": "our profit-share number at WeChat Pay"})
+    provider_fen = ma.fields.Integer(metadata=FEN)
+    fee_fen = ma.fields.Integer(metadata={"description": "the platform fee asked for, fen"})
+    status = ma.fields.String(metadata={"description": " | ".join(SETTLEMENT_STATES)})
+    queries = ma.fields.Integer(metadata={"description": "queries to WeChat Pay since it was sent"})
+    next_query_at = ma.fields.AwareDateTime(allow_none=True)
+    unknown_at = ma.fields.AwareDateTime(allow_none=True, metadata={
+        "description": "when WeChat Pay was found not to know it (no longer asked about)"})
+    resolution = ma.fields.String(allow_none=True, metadata={
+        "description": " | ".join(SETTLEMENT_RESOLUTIONS) + ": what the county did about it"})
+    created_at = ma.fields.AwareDateTime()
+    finished_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class LedgerProblemSchema(ma.Schema):
+    order_id = ma.fields.Integer()
+    out_trade_no = ma.fields.String()
+    order_state = ma.fields.String()
+    provider_id = ma.fields.Integer()
+    provider_name = ma.fields.String()
+    escrow_fen = ma.fields.Integer(metadata={"description": "what WeChat Pay still holds for the order, fen"})
+    completed_at = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "when the service was completed"})
+    expected_by = ma.fields.AwareDateTime(allow_none=True, metadata={
+        "description": "completed_at + SETTLEMENT_EXPECTED_DAYS"})
+    kinds = ma.fields.List(ma.fields.String(), metadata={"description": " | ".join(problems.KINDS)})
+    settlement = ma.fields.Nested(SettlementSchema, allow_none=True)
+    actions = ma.fields.List(ma.fields.String(), metadata={
+        "description": "POST /api/console/settlements/{settlement.id}/{action}: " + " | ".join(problems.ACTIONS)})

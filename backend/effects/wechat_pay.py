@@ -47,7 +47,8 @@ def settle(effect: OutboxEffect) -> None:
         # balance: wait for it (not a failed attempt).
         raise Retry("a refund of the order is under way", after=clock.now() + REFUND_WAIT)
     sub_mchid, transaction_id = _sub_mchid(order), order.transaction_id
-    out_order_no, fee = row.out_order_no, row.fee_fen
+    # Released by the county: everything to the provider, the platform's fee forgone.
+    out_order_no, fee = row.out_order_no, 0 if row.resolution == "released" else row.fee_fen
     description = f"订单{order.out_trade_no}分账"
     db.session.commit()
     client = runtime.pay()

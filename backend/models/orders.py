@@ -21,6 +21,7 @@ REFUND_STATES = ("requested", "processing", "success", "closed", "abnormal")
 MOVEMENTS = ("payment", "refund", "profit_share", "platform_fee")
 ACCOUNTS = ("payer", "escrow", "provider", "platform")
 SETTLEMENT_STATES = ("pending", "processing", "finished", "failed")
+SETTLEMENT_RESOLUTIONS = ("rerequested", "released")
 
 
 def _in(column: str, values) -> str:
@@ -164,6 +165,11 @@ class Settlement(db.Model):
     __table_args__ = (
         sa.CheckConstraint("provider_fen >= 0 AND fee_fen >= 0", name="amounts"),
         sa.CheckConstraint(_in("status", SETTLEMENT_STATES), name="status"),
+        sa.CheckConstraint("resolution IS NULL OR " + _in("resolution", SETTLEMENT_RESOLUTIONS), name="resolution"),
+        # The scheduler's queries of processing profit shares are a timer row: what is due
+        # is one index range.
+        sa.Index("ix_order_settlement_query_due", "next_query_at",
+                 postgresql_where=sa.text("status = 'processing'"), sqlite_where=sa.text("status = 'processing'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -176,6 +182,17 @@ class Settlement(db.Model):
     wechat_order_id: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The scheduler's queries while WeChat processes it: how many so far (the back-off
+    # grows with them), how many answered "no such profit share" in a row, and when the
+    # next one is due (NULL: at once).
+    queries: Mapped[int] = mapped_column(default=0, server_default="0")
+    misses: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_query_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set once WeChat Pay has said SETTLEMENT_QUERY_MISSES times that it does not know the
+    # profit share: no more queries, a ledger problem for the county (re-request or release).
+    unknown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the county last did about it: rerequested | released (audited).
+    resolution: Mapped[str | None] = mapped_column(sa.String(16))
 
 
 class LedgerEntry(db.Model):

@@ -131,11 +131,14 @@ def _query_refund(out_refund_no: str, sub_mchid: str) -> str:
 
 
 def query_settlements() -> int:
-    """Profit shares WeChat took as PROCESSING: ask until FINISHED (the shares are in the
-    ledger already; this closes the settlement)."""
+    """Profit shares WeChat took as PROCESSING, whose next query is due: ask (after a
+    growing wait) until FINISHED; one WeChat keeps saying it does not know becomes a
+    ledger problem and is no longer asked about (services/orders/settlements.py)."""
     rows = _due(sa.select(Settlement.id, Settlement.out_order_no, Order.transaction_id, Provider.sub_mchid)
                 .join(Order, Order.id == Settlement.order_id).join(Provider, Provider.id == Order.provider_id)
-                .where(Settlement.status == "processing").order_by(Settlement.id))
+                .where(Settlement.status == "processing", Settlement.unknown_at.is_(None),
+                       sa.or_(Settlement.next_query_at.is_(None), Settlement.next_query_at <= clock.now()))
+                .order_by(Settlement.id))
     counts = _each(rows, _query_settlement, "query of settlement", {"finished": 0})
     return counts["finished"]
 
@@ -146,8 +149,8 @@ def _query_settlement(settlement_id: int, out_order_no: str, transaction_id: str
                                                  out_order_no=out_order_no)
     except (PayError, PayUnavailable) as exc:
         log.warning("settlement %s: query failed: %s", out_order_no, exc)
-        return "later"
-    return "finished" if settlements.finished(settlement_id, answer or {}) else "pending"
+        return settlements.asked(settlement_id, None, failed=True)
+    return settlements.asked(settlement_id, answer)
 
 
 def run() -> dict[str, object]:

@@ -12,7 +12,7 @@ from backend.extensions import db
 from backend.models import LedgerEntry, Order, Provider, Refund
 from backend.services import access
 from backend.services.errors import Invalid
-from backend.services.finance import ledger
+from backend.services.finance import ledger, problems
 from backend.services.finance.reconciliation import ZONE
 
 # Each total is one (movement, account) leg: its positive side, or escrow's net.
@@ -64,11 +64,13 @@ def _start(day: date) -> datetime:
 
 
 def order_books(viewer, order_id: int) -> dict:
-    """One order's ledger: its entries in order, each account's balance and what is wrong."""
+    """One order's ledger: its entries in order, each account's balance and what is wrong
+    (the books themselves, and money held that should have moved on)."""
     order = access.visible_order_books(viewer, order_id)
     entries = db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.order_id == order.id)
                                  .order_by(LedgerEntry.id)).all()
     return {"order_id": order.id, "out_trade_no": order.out_trade_no, "provider_id": order.provider_id,
             "amount_fen": order.amount_fen, "paid_fen": order.paid_fen, "refunded_fen": order.refunded_fen,
             "refund_pending_fen": order.refund_pending_fen, "entries": entries,
-            "balances": ledger.balances(order.id), "problems": ledger.problems(order.id)}
+            "balances": ledger.balances(order.id),
+            "problems": ledger.problems(order.id) + problems.described(order.id)}

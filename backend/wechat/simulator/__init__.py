@@ -1,4 +1,6 @@
-"""A loopback WeChat for tests, scripts/run and the demo: no database, state in memory.
+"""A loopback WeChat for tests, scripts/run and the demo: no database; the mini-program
+side's state in memory, WeChat Pay's also on disk when served (``serve()``: VAR_DIR/
+wechat_sim.sqlite, read back at start, so a restart forgets no payment, as WeChat would not).
 
 It answers at WeChat's real paths with WeChat's shapes and error codes (``mp``), and offers
 ``/sim/...`` endpoints that play the phone's part and inject faults (``control``). WeChat Pay
@@ -11,6 +13,7 @@ import logging
 import socket
 import threading
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from flask import Flask, request
 from gunicorn.app.base import BaseApplication
@@ -29,7 +32,7 @@ from .pay_state import PayWorld
 from .state import Clock, World
 
 __all__ = ["create_simulator_app", "serve", "world_of", "pay_world_of", "QuietRequestHandler",
-           "World", "Clock", "PaySimConfig", "PayWorld", "dev_pay_config"]
+           "World", "Clock", "PaySimConfig", "PayWorld", "dev_pay_config", "default_state_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,7 @@ LABEL_OTHER = 21000
 # Words the simulated content check calls risky, with WeChat's label for each.
 DEFAULT_RISKY_WORDS = {"赌博": 20006, "代开发票": 20008, "枪支": 20006, "毒品": 20006, "色情": 20002}
 DEFAULT_SUBSCRIBE_DAILY_QUOTA = 1000
+STATE_FILE_NAME = "wechat_sim.sqlite"
 
 
 def create_simulator_app(appid: str, secret: str, *, clock: Clock | Callable[[], float] | None = None,
@@ -85,15 +89,21 @@ def dev_pay_config(**options) -> PaySimConfig | None:
                                   sp_appid=settings["WECHATPAY_SP_APPID"], **options)
 
 
+def default_state_file() -> Path:
+    """Where a served simulator keeps WeChat Pay's state: VAR_DIR, beside the database."""
+    return Path(load()["VAR_DIR"]) / STATE_FILE_NAME
+
+
 def serve(host: str = "127.0.0.1", port: int = 5100, appid: str = DEV_WECHAT_APPID,
-          secret: str = DEV_WECHAT_SECRET, **options) -> None:
+          secret: str = DEV_WECHAT_SECRET, state_file: str | Path | None = None, **options) -> None:
     """Serve the simulator until interrupted: one gunicorn worker (the simulated world lives
     in its memory) with threads and HTTP keep-alive, as WeChat's servers keep connections
     open (werkzeug's server closes every one, which cost each content check a TCP connect).
-    WeChat Pay is on with the development keys unless ``pay=None`` is passed; its
-    notifications go out from a thread in the worker, every second."""
+    WeChat Pay is on with the development keys unless ``pay=None`` is passed, its state
+    kept in ``state_file`` (default: ``default_state_file()``) and read back by the worker
+    when it starts; its notifications go out from a thread in the worker, every second."""
     if "pay" not in options:
-        options["pay"] = dev_pay_config()
+        options["pay"] = dev_pay_config(state_file=str(state_file or default_state_file()))
     app = create_simulator_app(appid, secret, **options)
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -105,9 +115,17 @@ def serve(host: str = "127.0.0.1", port: int = 5100, appid: str = DEV_WECHAT_APP
     settings = {"bind": f"fd://{listener.fileno()}", "workers": 1, "worker_class": "gthread",
                 "threads": 16, "keepalive": 30, "graceful_timeout": 3, "loglevel": "warning"}
     if "wechat_pay_simulator" in app.extensions:
-        # In the worker, not here: gunicorn forks it, and threads do not survive a fork.
-        settings["post_worker_init"] = lambda worker: start_notification_pump(pay_world_of(app))
+        # In the worker, not here: gunicorn forks it, and threads do not survive a fork. A
+        # worker gunicorn starts again reads the state file afresh (the master's copy of the
+        # world is the one it had at start).
+        settings["post_worker_init"] = lambda worker: _start_worker(pay_world_of(app))
     _Standalone(app, settings).run()
+
+
+def _start_worker(pay_world: PayWorld) -> None:
+    pay_world.load()
+    logger.info("WeChat Pay simulator state: %s", pay_world.config.state_file or "in memory only")
+    start_notification_pump(pay_world)
 
 
 def start_notification_pump(pay_world: PayWorld, interval: float = 1.0) -> threading.Event:

@@ -6,14 +6,16 @@ A fault matches one path (or ``*`` for every WeChat endpoint, never ``/sim/...``
 - ``busy``: answer ``{"errcode": -1, "errmsg": "system error ..."}`` (HTTP 200, as WeChat does);
 - ``http500``: answer HTTP 500, as a broken gateway in front of WeChat would;
 - ``timeout``: wait ``delay_seconds`` and then answer normally, so the work is done even
-  though the client gave up (a consumed login code is the classic consequence).
+  though the client gave up (a consumed login code is the classic consequence);
+- ``not_found``: WeChat Pay answers HTTP 404 ``RESOURCE_NOT_EXISTS`` whatever it holds (a
+  mistaken or forged "no such thing"); elsewhere HTTP 404.
 """
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
 
-MODES = ("busy", "timeout", "http500")
+MODES = ("busy", "timeout", "http500", "not_found")
 ANY_PATH = "*"
 
 

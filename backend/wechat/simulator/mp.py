@@ -35,6 +35,8 @@ def log_call_and_inject_fault():
         return None
     if fault.mode == "busy":
         return WxFailure(-1).body()
+    if fault.mode == "not_found":
+        return "Not Found", 404
     return "Internal Server Error", 500
 
 

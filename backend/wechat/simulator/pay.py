@@ -4,7 +4,8 @@ Every request must carry the merchant's ``Authorization`` signature (else 401 SI
 every answer is signed with the platform key (``Wechatpay-*`` headers), errors included,
 as WeChat does; only the bill file itself is unsigned (its SHA1 comes in the signed answer
 that announced it). Errors are ``{"code", "message"}`` with WeChat's HTTP statuses. The
-simulator's fault table applies here too: ``busy`` answers 500 SYSTEM_ERROR.
+simulator's fault table applies here too: ``busy`` answers 500 SYSTEM_ERROR, ``not_found``
+404 RESOURCE_NOT_EXISTS.
 """
 from __future__ import annotations
 
@@ -50,6 +51,8 @@ def check_request():
         sim.wait(fault.delay_seconds)
     elif fault is not None and fault.mode == "busy":
         raise PayFailure(500, "SYSTEM_ERROR", "系统错误")
+    elif fault is not None and fault.mode == "not_found":
+        raise PayFailure(404, "RESOURCE_NOT_EXISTS", "记录不存在")
     elif fault is not None:
         return Response("Internal Server Error", 500)
     pay_world().signer.check_request(request.headers.get("Authorization", ""), request.method,

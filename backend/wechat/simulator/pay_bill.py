@@ -17,6 +17,7 @@ import threading
 from datetime import date, datetime
 
 from .pay_records import CHINA, Order, Refund
+from .pay_store import NoStore
 
 HEADER = ("交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,"
           "付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,"
@@ -81,11 +82,16 @@ def tamper_value(field: str, value) -> str:
 
 
 class BillBook:
-    """Tamper edits, and the files made for download (by token)."""
+    """Tamper edits (kept in the store), and the files made for download (by token)."""
 
-    def __init__(self):
+    def __init__(self, store=None):
+        self.store = store or NoStore()
         self._lock = threading.Lock()
         self.reset()
+
+    def load(self, edits: list[dict]) -> None:
+        with self._lock:
+            self._edits = [edit["edit"] for edit in edits]
 
     def reset(self) -> None:
         with self._lock:
@@ -100,6 +106,7 @@ class BillBook:
             raise ValueError(f"unknown fields {sorted(unknown - FIELDS.keys())}")
         with self._lock:
             self._edits.append(edit)
+            self.store.put("bill_edit", str(len(self._edits)), {"edit": edit})
 
     def make(self, day: date, bill_type: str, orders: list[Order], refunds: list[Refund],
              gzipped: bool) -> tuple[bytes, str, str] | None:

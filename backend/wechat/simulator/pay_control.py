@@ -27,6 +27,9 @@ Bodies are JSON; a malformed one answers HTTP 400 ``{"error": "..."}``.
   "match"?: {BillRow field: value}, "values"?: {BillRow field: value}}``: edit bills (money
   fields in fen).
 - ``GET /sim/pay/orders``: the orders as the simulator holds them.
+- ``POST /sim/pay/profit-sharing/forget {"out_order_no"}``: WeChat no longer knows that
+  profit share (queries answer 404 RESOURCE_NOT_EXISTS; what it moved is frozen again), as
+  a simulator that lost its memory answered.
 ``POST /sim/reset`` clears all of this; ``POST /sim/clock`` moves the time it runs on.
 """
 from __future__ import annotations
@@ -154,3 +157,13 @@ def tamper_bill():
 @bp.get("/orders")
 def orders():
     return {"orders": world().orders_listing()}
+
+
+@bp.post("/profit-sharing/forget")
+def forget_share():
+    body = json_body()
+    if not isinstance(body.get("out_order_no"), str):
+        raise ControlError("out_order_no must be a string")
+    if not world().forget_share(body["out_order_no"]):
+        raise ControlError(f"no profit share {body['out_order_no']}")
+    return {"forgotten": body["out_order_no"]}

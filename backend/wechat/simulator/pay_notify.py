@@ -20,12 +20,13 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import requests
 
 from .pay_records import rfc3339
 from .pay_sign import Signer
+from .pay_store import NoStore
 from .state import Clock
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,16 @@ class Delivery:
     def retries(self) -> bool:
         return self.kind == "genuine"
 
+    def row(self) -> tuple[str, str, dict]:
+        return ("delivery", str(self.seq), {**asdict(self), "body": self.body.decode()})
+
+    @classmethod
+    def from_row(cls, row: dict) -> Delivery:
+        delivery = cls(**{**row, "body": row["body"].encode()})
+        if delivery.state == "sending":   # the process died mid-attempt: it is due again
+            delivery.state = "pending"
+        return delivery
+
 
 def http_post(url: str, headers: dict, body: bytes) -> int | None:
     try:
@@ -70,11 +81,21 @@ def http_post(url: str, headers: dict, body: bytes) -> int | None:
 
 
 class Notifier:
-    def __init__(self, signer: Signer, clock: Clock, deliver: Deliver | None = None):
+    def __init__(self, signer: Signer, clock: Clock, deliver: Deliver | None = None, store=None):
         self.signer, self.clock = signer, clock
         self.deliver: Deliver = deliver or http_post
+        self.store = store or NoStore()
         self._lock = threading.Lock()
         self.reset()
+
+    def load(self, rows: list[dict]) -> None:
+        """The deliveries a previous process left (from the state file)."""
+        deliveries = [Delivery.from_row(row) for row in rows]
+        with self._lock:
+            self._deliveries = sorted(deliveries, key=lambda d: d.seq)
+            self._seq = itertools.count(max((d.seq for d in deliveries), default=0) + 1)
+            last = max((a.get("n", 0) for d in deliveries for a in d.log), default=0)
+            self._attempt_seq = itertools.count(last + 1)
 
     def reset(self) -> None:
         with self._lock:
@@ -116,8 +137,9 @@ class Notifier:
 
             def add(**options) -> None:
                 options.setdefault("due", now)
-                self._deliveries.append(Delivery(next(self._seq), notification_id, event_type, url,
-                                                 body, **options))
+                delivery = Delivery(next(self._seq), notification_id, event_type, url, body, **options)
+                self._deliveries.append(delivery)
+                self.store.put(*delivery.row())
             if mode == "drop":
                 self._dropped.append({"id": notification_id, "event_type": event_type, "url": url})
             elif mode in ("delay", "reorder"):
@@ -139,7 +161,9 @@ class Notifier:
             order = [d for d in held if d.held == "delay"] + [d for d in reversed(held) if d.held == "reorder"]
             now = self.clock.now()
             for delivery in order:
+                self.store.delete("delivery", str(delivery.seq))
                 delivery.seq, delivery.due, delivery.state = next(self._seq), now, "pending"
+                self.store.put(*delivery.row())
 
     def deliver_due(self) -> int:
         """Send every attempt whose time has come; returns how many were sent."""
@@ -178,6 +202,7 @@ class Notifier:
             else:
                 delivery.state = "pending"
                 delivery.due = now + RETRY_SCHEDULE[delivery.attempts - 1]
+            self.store.put(*delivery.row())
         logger.info("pay notification %s attempt %d -> %s", delivery.event_type, delivery.attempts, status)
 
     def listing(self) -> dict:

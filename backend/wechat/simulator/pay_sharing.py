@@ -10,10 +10,11 @@ again answers the first result. A share is PROCESSING when made and FINISHED aft
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from .pay_records import OUT_NO, Order, Share, digits, invalid, param_error
 from .pay_sign import PayFailure
+from .pay_store import key_of, order_row, share_from, share_row
 
 RECEIVER_TYPES = ("MERCHANT_ID", "PERSONAL_OPENID")
 RELATIONS = ("STORE", "STAFF", "STORE_OWNER", "PARTNER", "HEADQUARTER", "BRAND", "DISTRIBUTOR",
@@ -30,11 +31,33 @@ class Receiver:
 
 
 class ProfitSharing:
-    """Mixed into PayWorld: uses its lock, clock, config, signer and orders."""
+    """Mixed into PayWorld: uses its lock, clock, config, signer, store and orders."""
 
     def _clear_sharing(self) -> None:
         self._receivers: dict[tuple[str, str, str], Receiver] = {}
         self._shares: dict[tuple[str, str], Share] = {}
+
+    def _load_sharing(self, records: dict, orders: dict[str, Order]) -> None:
+        for row in records["receiver"]:
+            receiver = Receiver(**{k: v for k, v in row.items() if k != "sub_mchid"})
+            self._receivers[(row["sub_mchid"], receiver.type, receiver.account)] = receiver
+        for row in records["share"]:
+            share = share_from(row, orders)
+            self._shares[(share.order.sub_mchid, share.out_order_no)] = share
+
+    def forget_share(self, out_order_no: str) -> bool:
+        """A control knob: WeChat no longer knows a profit share (what a simulator that
+        lost its memory answered); what it moved is frozen again. False if unknown."""
+        with self._lock:
+            found = [(key, share) for key, share in self._shares.items() if share.out_order_no == out_order_no]
+            for key, share in found:
+                del self._shares[key]
+                order = share.order
+                order.shared -= sum(r["amount"] for r in share.receivers)
+                order.sharing_finished = any(s.order is order for s in self._shares.values())
+                self.store.delete("share", key_of(*key))
+                self._keep(order_row(order))
+            return bool(found)
 
     def add_receiver(self, body: dict, name_serial: str | None) -> dict:
         sub_mchid, kind, account = body.get("sub_mchid"), body.get("type"), body.get("account")
@@ -55,7 +78,9 @@ class ProfitSharing:
         elif kind == "MERCHANT_ID":
             raise param_error("name is required for a MERCHANT_ID receiver")
         with self._lock:
-            self._receivers[(sub_mchid, kind, account)] = Receiver(kind, account, body["relation_type"], name)
+            receiver = Receiver(kind, account, body["relation_type"], name)
+            self._receivers[(sub_mchid, kind, account)] = receiver
+            self._keep(("receiver", key_of(sub_mchid, kind, account), {"sub_mchid": sub_mchid, **asdict(receiver)}))
         return {"sub_mchid": sub_mchid, "type": kind, "account": account,
                 "relation_type": body["relation_type"]}
 
@@ -119,6 +144,7 @@ class ProfitSharing:
         self._shares[(order.sub_mchid, share.out_order_no)] = share
         order.shared += amount
         order.sharing_finished = order.sharing_finished or finish
+        self._keep(share_row(share), order_row(order))
         answer = share.as_json(now)
         answer["state"] = "PROCESSING"   # WeChat never answers the request itself as finished
         return answer

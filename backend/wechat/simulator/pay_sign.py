@@ -53,6 +53,8 @@ class PaySimConfig:
     request_clock: Callable[[], float] = time.time
     # (url, headers, body) -> HTTP status, or None for no answer; default: a real POST.
     deliver: Callable[[str, dict, bytes], int | None] | None = None
+    # Where WeChat Pay's state is kept across restarts (pay_store.py); None: memory only.
+    state_file: str | None = None
 
     @classmethod
     def from_keys(cls, keys, sp_mchid: str, sp_appid: str, **options) -> PaySimConfig:

@@ -1,5 +1,6 @@
-"""The simulated WeChat Pay, in memory: orders, payments, refunds (profit sharing is in
-pay_sharing.py, notifications in pay_notify.py, bills in pay_bill.py).
+"""The simulated WeChat Pay: orders, payments, refunds (profit sharing is in pay_sharing.py,
+notifications in pay_notify.py, bills in pay_bill.py), in memory and, when the config names
+a state file, on disk as they change (pay_store.py), read back at start as WeChat would.
 
 Every rule WeChat applies lives here (one out_trade_no per sub-merchant, expiry, no paying a
 closed order, refunds never above the paid total); the HTTP modules only parse and render. Methods raise
@@ -14,6 +15,7 @@ from .pay_notify import Notifier
 from .pay_records import MCHID, OUT_NO, PAID_STATES, Order, Refund, digits, invalid, param_error, parse_rfc3339, rfc3339
 from .pay_sharing import ProfitSharing
 from .pay_sign import PayFailure, PaySimConfig, Signer
+from .pay_store import NoStore, PayStore, order_row, orders_from, refund_from, refund_row
 from .state import Clock
 
 PREPAY_TTL = 7200       # a prepay_id can be paid for two hours
@@ -28,10 +30,12 @@ class PayWorld(ProfitSharing):
         self.config = config
         self.clock = clock
         self.signer = Signer(config)
-        self.notifier = Notifier(self.signer, clock, config.deliver)
-        self.bills = BillBook()
+        self.store = PayStore(config.state_file) if config.state_file else NoStore()
+        self.notifier = Notifier(self.signer, clock, config.deliver, store=self.store)
+        self.bills = BillBook(store=self.store)
         self._lock = threading.RLock()
         self._clear()
+        self.load()
 
     def _clear(self) -> None:
         self._orders: dict[tuple[str, str], Order] = {}
@@ -46,6 +50,29 @@ class PayWorld(ProfitSharing):
             self._clear()
             self.notifier.reset()
             self.bills.reset()
+            self.store.clear()
+
+    def load(self) -> None:
+        """Forget what is in memory and read what the state file holds (a restarted
+        simulator, or a gunicorn worker started afresh)."""
+        records = self.store.load()
+        with self._lock:
+            self._clear()
+            orders = orders_from(records["order"])
+            for order in orders.values():
+                self._orders[(order.sub_mchid, order.out_trade_no)] = order
+                self._by_prepay[order.prepay_id] = order
+                if order.transaction_id:
+                    self._by_transaction[order.transaction_id] = order
+            for row in records["refund"]:
+                refund = refund_from(row, orders)
+                self._refunds[(refund.order.sub_mchid, refund.out_refund_no)] = refund
+            self._load_sharing(records, orders)
+        self.notifier.load(records["delivery"])
+        self.bills.load(records["bill_edit"])
+
+    def _keep(self, *rows) -> None:
+        self.store.put_many(list(rows))
 
     def take_bad_signature(self) -> bool:
         with self._lock:
@@ -64,6 +91,7 @@ class PayWorld(ProfitSharing):
             if known is None:
                 self._orders[key] = order
                 self._by_prepay[order.prepay_id] = order
+                self._keep(order_row(order))
                 return order.prepay_id
             if known.state in PAID_STATES:
                 raise PayFailure(403, "ORDERPAID", "该订单已支付")
@@ -74,6 +102,7 @@ class PayWorld(ProfitSharing):
             if self.clock.now() - known.prepaid_at > PREPAY_TTL:   # a fresh prepay_id, same order
                 known.prepay_id, known.prepaid_at = order.prepay_id, order.prepaid_at
                 self._by_prepay[known.prepay_id] = known
+                self._keep(order_row(known))
             return known.prepay_id
 
     def _new_order(self, body: dict) -> Order:
@@ -128,6 +157,7 @@ class PayWorld(ProfitSharing):
             if order.state in PAID_STATES:
                 raise PayFailure(403, "ORDERPAID", "订单已支付")
             order.state = "CLOSED"
+            self._keep(order_row(order))
 
     def _order(self, sub_mchid: str | None, out_trade_no: str) -> Order:
         order = self._orders.get((sub_mchid or "", out_trade_no))
@@ -161,10 +191,12 @@ class PayWorld(ProfitSharing):
                 raise PaymentRefused("订单已过期 (past time_expire)")
             if fail:
                 order.state = "PAYERROR"
+                self._keep(order_row(order))
                 return order
             order.state, order.success_time = "SUCCESS", now
             order.transaction_id = digits("4200", 28)
             self._by_transaction[order.transaction_id] = order
+            self._keep(order_row(order))
             resource = order.as_json()
         self.notifier.enqueue("TRANSACTION.SUCCESS", "支付成功", "transaction", order.notify_url, resource)
         return order
@@ -197,6 +229,7 @@ class PayWorld(ProfitSharing):
             self._refunds[(sub_mchid, out_refund_no)] = refund
             order.refunded += refund.amount
             order.state = "REFUND"
+            self._keep(refund_row(refund), order_row(order))
             return refund.as_json()
 
     def _refundable_order(self, sub_mchid, body: dict) -> Order:
@@ -235,6 +268,7 @@ class PayWorld(ProfitSharing):
             refund.success_time = self.clock.now()
         if status == "CLOSED":
             refund.order.refunded -= refund.amount
+        self._keep(refund_row(refund), order_row(refund.order))
         if refund.notify_url:
             self.notifier.enqueue(f"REFUND.{status}", "退款状态变更", "refund", refund.notify_url,
                                   refund.notification_resource())
