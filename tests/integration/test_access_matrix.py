@@ -12,6 +12,8 @@ from stdnum.cn.uscc import calc_check_digit as check_char
 
 from backend.extensions import db
 from backend.models import Department, Grant, Offering, OfferingArea, Provider, ProviderArea, Region, User
+from tests import factories
+from tests.integration.case_helpers import act
 
 COUNTY, T1, T2 = "140730", "140730001", "140730100"
 C1, C1B = "140730001001", "140730001002"
@@ -295,3 +297,52 @@ def test_orders_by_id_in_lists_and_books(as_user, orders_placed, viewer):
     assert not wrong, f"{viewer}: {wrong}"
     assert {n for n, i in orders_placed.items() if i in listed} == sees
     assert {n for n, i in orders_placed.items() if i in mine} == {n for n in sees if ORDERS[n][0] == viewer}
+
+
+# --- reveals of personal data (privacy) ------------------------------------------------------
+# Who may ask for a case's whole phone numbers: those who must call back (the township's hub,
+# the county, the case's current holder). A case out of sight is 404 before the rule is asked.
+
+REVEAL_STATUS = {  # viewer: (township-level case being handled by departments, community-level case)
+    "reporter": (403, 403), "stranger": (404, 404), "hub": (200, 200), "other_hub": (404, 404),
+    "county": (200, 200), "other_county": (404, 404), "grid_worker": (403, 403),
+    "community_admin": (403, 200), "lead_staff": (200, 404), "co_staff": (403, 404),
+    "platform_admin": (403, 403),
+}
+
+
+@pytest.fixture()
+def reveal_cases(ctx, as_user):
+    """Two cases in one grid: a township matter whistled to a lead and a co department, and a
+    community matter in the community's hands; and one viewer of each kind."""
+    f = factories
+    grid = f.GridFactory()
+    community, township, county = grid.parent, grid.parent.parent, grid.parent.parent.parent
+    lead, co = f.DepartmentFactory(region=county), f.DepartmentFactory(region=county)
+    reporter = f.UserFactory()
+    viewers = {"reporter": reporter, "stranger": f.UserFactory(),
+               "hub": f.holder("hub_dispatcher", region=township),
+               "other_hub": f.holder("hub_dispatcher", region=f.TownshipFactory(parent=county)),
+               "county": f.holder("county_admin", region=county),
+               "other_county": f.holder("county_admin", region=f.CountyFactory()),
+               "grid_worker": f.holder("grid_worker", region=grid),
+               "community_admin": f.holder("community_admin", region=community),
+               "lead_staff": f.holder("dept_staff", department=lead),
+               "co_staff": f.holder("dept_staff", department=co),
+               "platform_admin": f.holder("platform_admin")}
+    township_case = f.CaseFactory(region=grid, reporter=reporter).id
+    community_case = f.CaseFactory(region=grid, reporter=reporter,
+                                   category=f.CategoryFactory(level="community")).id
+    hub = as_user(viewers["hub"].openid)
+    act(hub, township_case, "accept")
+    act(hub, township_case, "whistle", lead_department_id=lead.id, co_department_ids=[co.id])
+    return {name: user.openid for name, user in viewers.items()}, (township_case, community_case)
+
+
+@pytest.mark.parametrize("viewer", sorted(REVEAL_STATUS))
+def test_who_may_reveal_a_reporters_phone(as_user, reveal_cases, viewer):
+    openids, cases = reveal_cases
+    caller = as_user(openids[viewer])
+    got = tuple(caller.post(f"/api/console/cases/{case_id}/reveal",
+                            json={"what": "reporter_phone", "reason": "回访"}).status_code for case_id in cases)
+    assert got == REVEAL_STATUS[viewer]

@@ -108,5 +108,6 @@ def test_masking_is_idempotent_and_never_adds_digits(text):
 
 @given(st.dates(), st.times(), st.integers(0, 10**7), st.integers(0, 99))
 def test_dates_times_and_amounts_survive(day, time, yuan, fen):
-    text = f"{day.isoformat()} {time.strftime('%H:%M:%S')} 金额 {yuan}.{fen:02d} 元 {day.year}年{day.month}月{day.day}日"
+    text = (f"{day.isoformat()} {time.strftime('%H:%M:%S')} 金额 {yuan}.{fen:02d} 元 "
+            f"{day.year}年{day.month}月{day.day}日")
     assert mask_text(text) == text

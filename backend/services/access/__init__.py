@@ -7,9 +7,8 @@ so its existence does not leak. Acting needs seeing first, then a role that may 
 One import point (`from backend.services import access`), split by kind of object:
 viewer (the viewer and its scopes), people (regions, departments, grants, users), cases
 (cases, photos, relations, the owner chain), privacy (who may reveal personal data), rooms
-(Socket.IO), providers, orders (and
-their money), trails (audit trail, effects), visibility (the table behind visible and
-get_visible).
+(Socket.IO), providers, orders (and their money), trails (audit trail, effects), visibility
+(the table behind visible and get_visible).
 """
 from backend.services.access.cases import (
                                            AREA_RELATIONS,
@@ -70,7 +69,8 @@ __all__ = [
     "Scope", "Viewer", "audit_filter", "case_ancestor_path", "case_filter", "case_relations", "case_rooms",
     "catalogue_filter", "department_filter", "effect_filter", "ensure_county_admin", "ensure_finance_viewer",
     "ensure_may_grant", "ensure_may_manage_staff", "ensure_may_manage_user", "ensure_money_viewer",
-    "ensure_may_reveal", "ensure_provider_staff", "ensure_region_admin", "finance_filter", "get_visible", "grant_filter",
+    "ensure_may_reveal", "ensure_provider_staff", "ensure_region_admin", "finance_filter", "get_visible",
+    "grant_filter",
     "grant_path", "grant_room", "grant_scope_path", "grant_scopes", "may_grant", "may_reveal", "offering_filter",
     "order_filter", "order_relations", "order_viewers", "photo_filter", "provider_filter", "provider_photo_filter",
     "provider_relations", "provider_staff", "region_filter", "socket_rooms", "under_any", "user_filter", "user_room",
