@@ -11,6 +11,7 @@ from backend.extensions import db
 from backend.models import CaseSupport, Provider, User
 from tests.factories import CaseFactory, GridFactory, OrderFactory, UserFactory, holder
 from tests.integration.case_helpers import act
+from tests.integration.provider_helpers import DEMO_APPLICATION_CODE, provider_id, review
 
 REPORTER_PHONE = "13912345678"
 NUMBERS = "请回电13912345678，身份证110101199003071234"
@@ -109,3 +110,14 @@ def test_an_orders_note_is_masked_for_the_provider(as_user, ctx):
     provider_view = as_user(staff.openid).get(f"/api/console/orders/{order.id}")
     assert provider_view.status_code == 200, provider_view.json
     assert provider_view.json["note"] == "到了打电话138****0000"
+
+
+def test_notes_between_applicant_and_county_are_masked_for_the_other(as_user):
+    """Provider review (demo county: the providers' review is the county's)."""
+    admin, applicant = as_user("demo-county-admin"), as_user("demo-provider-applicant-1")
+    pid = provider_id(DEMO_APPLICATION_CODE)
+    review(admin, pid, "request_more", reason="营业执照不清晰，请联系13511112222")
+    said = applicant.get(f"/api/mp/providers/{pid}").json["timeline"][-1]["payload"]["reason"]
+    assert said == "营业执照不清晰，请联系135****2222"
+    own = admin.get(f"/api/console/providers/{pid}").json["timeline"][-1]["payload"]["reason"]
+    assert own.endswith("13511112222")
