@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from backend.extensions import db
-from backend.models import CaseSupport, Provider, User
+from backend.models import Case, CaseSupport, Provider, Region, User
 from tests.factories import CaseFactory, GridFactory, OrderFactory, UserFactory, holder
 from tests.integration.case_helpers import act
 from tests.integration.provider_helpers import DEMO_APPLICATION_CODE, provider_id, review
@@ -121,3 +121,16 @@ def test_notes_between_applicant_and_county_are_masked_for_the_other(as_user):
     assert said == "营业执照不清晰，请联系135****2222"
     own = admin.get(f"/api/console/providers/{pid}").json["timeline"][-1]["payload"]["reason"]
     assert own.endswith("13511112222")
+
+
+def test_the_grid_worker_reveals_while_verifying_on_site(as_user, place):
+    """The grid worker holds the case only while it awaits verification (the state is set
+    directly: the steps to get there are the flow's tests' business)."""
+    case = db.session.get(Case, place.case)
+    worker = as_user(holder("grid_worker", region=db.session.get(Region, case.grid_id)).openid)
+    body = {"what": "reporter_phone", "reason": "现场核查联系不上"}
+    assert worker.post(f"/api/mp/cases/{place.case}/reveal", json=body).status_code == 403
+    case.state = "awaiting_verification"
+    db.session.flush()
+    response = worker.post(f"/api/mp/cases/{place.case}/reveal", json=body)
+    assert response.status_code == 200 and response.json["phone"] == REPORTER_PHONE
