@@ -18,13 +18,13 @@ PENDING = "anonymised_at IS NULL AND closed_at IS NOT NULL"
 
 
 def upgrade():
-    with op.batch_alter_table("case_file") as batch:
-        batch.add_column(sa.Column("anonymised_at", TIMESTAMP, nullable=True))
+    # A plain ALTER on both databases: a batch rebuild of case_file would drop a table
+    # other tables reference, which SQLite refuses with foreign keys on.
+    op.add_column("case_file", sa.Column("anonymised_at", TIMESTAMP, nullable=True))
     op.create_index("ix_case_file_retention_due", "case_file", ["closed_at"],
                     postgresql_where=sa.text(PENDING), sqlite_where=sa.text(PENDING))
 
 
 def downgrade():
     op.drop_index("ix_case_file_retention_due", table_name="case_file")
-    with op.batch_alter_table("case_file") as batch:
-        batch.drop_column("anonymised_at")
+    op.drop_column("case_file", "anonymised_at")  # SQLite 3.35+ drops a column in place
