@@ -9,8 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import AuditEntry, Case, CaseLog, CasePhoto, CaseSupport, Deadline, Photo, PhotoOwner
-from backend.scheduler import retention_jobs
+from backend.models import (AuditEntry, Case, CaseLog, CasePhoto, CaseSupport, Deadline, OutboxEffect, Photo,
+                            PhotoOwner)
+from backend.scheduler import process, retention_jobs
 from backend.services import runtime
 from backend.services.cases import photos
 from tests.factories import CaseFactory, GridFactory, UserFactory, holder
@@ -35,6 +36,9 @@ def closed(ctx, as_user, frozen):
     photo = db.session.get(Photo, photo_id)
     photos.attach(case.id, [photo], "report", reporter.id, None)
     db.session.add(CaseSupport(case_id=case.id, user_id=supporter.id))
+    # A subscribe message the reporter was sent (its delivery is the relay's tests' business).
+    db.session.add(OutboxEffect(kind="subscribe_message", case_id=case.id, recipient_id=reporter.id,
+                                payload={"step": "accepted"}, outcome="delivered"))
     case.support_count = 1
     db.session.flush()
     act(as_user(hub.openid), case.id, "reject", reason="不属受理范围，可拨打12345或010-62345678咨询")
@@ -58,6 +62,9 @@ def test_a_closed_case_is_anonymised_once_after_the_period(closed, frozen):
             "state": case.state, "created_at": case.created_at, "closed_at": case.closed_at,
             "support_count": 1, "channel": case.channel}
     deadlines = db.session.scalar(sa.select(sa.func.count()).where(Deadline.case_id == case.id))
+    messages = db.session.scalar(sa.select(sa.func.count()).where(
+        OutboxEffect.case_id == case.id, OutboxEffect.recipient_id == closed.reporter.id,
+        OutboxEffect.outcome.is_not(None)))
     moment = frozen.advance(days=runtime.setting("PERSONAL_DATA_RETENTION_DAYS") + 1)
 
     assert retention_jobs.run(HOLDER) == {"cases": 1, "photo_originals": 1}
@@ -79,6 +86,8 @@ def test_a_closed_case_is_anonymised_once_after_the_period(closed, frozen):
     assert not original(closed.photo)
     assert all(photos.store().exists(photos.key(closed.photo, v)) for v in ("display", "thumbnail"))
     assert db.session.get(PhotoOwner, (closed.photo.id, closed.reporter.id)) is None
+    assert messages == 1 and db.session.scalars(sa.select(OutboxEffect.id).where(
+        OutboxEffect.case_id == case.id, OutboxEffect.recipient_id.is_not(None))).all() == []
     trail = db.session.scalars(sa.select(AuditEntry).where(
         AuditEntry.action == "anonymise", AuditEntry.object_id == str(case.id))).all()
     assert [(t.actor_id, t.after["reason"], t.after["photo_originals"]) for t in trail] == [(None, "retention", 1)]
@@ -134,3 +143,12 @@ def test_a_case_photo_keeps_its_purpose_rows(closed, frozen):
     rows = db.session.scalars(sa.select(CasePhoto).where(CasePhoto.case_id == closed.case)).all()
     assert [(r.photo_id, r.purpose) for r in rows] == [(closed.photo.id, "report")]
     assert timedelta(0) < frozen() - db.session.get(Case, closed.case).closed_at
+
+
+def test_the_scheduler_runs_retention_at_its_interval(app):
+    runner = process.Runner(app)
+    try:
+        job = runner.build().get_job("retention")
+        assert job.trigger.interval.total_seconds() == app.config["SCHEDULER_RETENTION_SECONDS"]
+    finally:
+        runner.lease.close()

@@ -2,7 +2,8 @@
 PERSONAL_DATA_RETENTION_DAYS ago is anonymised once (anonymised_at marks it):
 
 - the people: the reporter link (reporter_id, its client id), the supporters' links (the
-  count stays), the reporter's actor link on its timeline rows and its photo ownerships;
+  count stays), the reporter's actor link on its timeline rows and its photo ownerships,
+  the recipients of the case's settled messages;
 - what they wrote: phone and ID-card numbers in the description, address, form answers and
   timeline payloads are masked for good (privacy.masking);
 - the place: the exact point moves to its grid's centroid (the smallest region's, between
@@ -26,7 +27,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import Case, CaseLog, CasePhoto, CaseSupport, Photo, PhotoOwner, Region
+from backend.models import Case, CaseLog, CasePhoto, CaseSupport, OutboxEffect, Photo, PhotoOwner, Region
 from backend.models.providers import ProviderDocument
 from backend.services import audit, clock, runtime
 from backend.services.cases import photos
@@ -76,6 +77,10 @@ def anonymise(case: Case, now: datetime) -> int:
             db.session.execute(sa.update(CaseLog).where(CaseLog.id == entry.id).values(payload=masked)
                                .execution_options(synchronize_session=False))
     db.session.execute(sa.delete(CaseSupport).where(CaseSupport.case_id == case.id))
+    # Delivered (or dead) subscribe messages name their recipient beside the case.
+    db.session.execute(sa.update(OutboxEffect).where(OutboxEffect.case_id == case.id,
+                                                     OutboxEffect.outcome.is_not(None))
+                       .values(recipient_id=None).execution_options(synchronize_session=False))
     case.lng, case.lat = _coarse_point(case)
     case.reporter_id, case.client_id, case.address = None, None, None
     case.description = mask_text(case.description)
