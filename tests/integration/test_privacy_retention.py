@@ -9,8 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import (AuditEntry, Case, CaseLog, CasePhoto, CaseSupport, Deadline, OutboxEffect, Photo,
-                            PhotoOwner)
+from backend.models import AuditEntry, Case, CaseLog, CasePhoto, CaseSupport, Deadline, OutboxEffect, Photo, PhotoOwner
 from backend.scheduler import process, retention_jobs
 from backend.services import runtime
 from backend.services.cases import photos
