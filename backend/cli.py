@@ -1,4 +1,4 @@
-"""flask commands: setup, seed, cases, outbox, scheduler, sockets, wechat-sim, orders, pay, clock."""
+"""flask commands: setup, seed, cases, outbox, scheduler, sockets, wechat-sim, orders, pay, clock, privacy."""
 from __future__ import annotations
 
 import re
@@ -14,7 +14,7 @@ from backend.demo import seed as demo_seed
 from backend.effects import delivery
 from backend.extensions import db
 from backend.realtime.push import PushUnavailable, push_case
-from backend.scheduler import jobs, order_jobs, process
+from backend.scheduler import jobs, order_jobs, process, retention_jobs
 from backend.services import runtime
 from backend.services.catalogue import categories
 from backend.services.clock import OffsetFileClock
@@ -98,6 +98,20 @@ def seed_demo_users():
     """List the demo users: openid, role and where they hold it."""
     for openid, name, grants in demo_seed.users():
         click.echo(f"  {openid:<26} {name:<4}  {grants}")
+
+
+@click.group("privacy")
+def privacy():
+    """Personal data: retention."""
+
+
+@privacy.command("anonymise")
+@with_appcontext
+def privacy_anonymise():
+    """Anonymise closed cases past PERSONAL_DATA_RETENTION_DAYS now (idempotent: safe beside
+    a running scheduler, which does the same every SCHEDULER_RETENTION_SECONDS)."""
+    counts = retention_jobs.run()
+    click.echo("anonymised: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
 @click.group("outbox")
@@ -245,4 +259,4 @@ def clock_advance(by):
     click.echo(describe(moved))
 
 
-COMMANDS = (setup, seed, cases, outbox, scheduler, sockets, wechat_sim, orders, pay, clock)
+COMMANDS = (setup, seed, cases, outbox, scheduler, sockets, wechat_sim, orders, pay, clock, privacy)

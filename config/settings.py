@@ -86,6 +86,16 @@ def scheduler(env, name: str) -> dict:
     }
 
 
+def personal_data(env) -> dict:
+    """Retention of personal data (PIPL: no longer than needed): a closed case's reporter link,
+    phones, exact place and photo originals are anonymised this many days after it closed,
+    looked for every SCHEDULER_RETENTION_SECONDS."""
+    return {
+        "PERSONAL_DATA_RETENTION_DAYS": number(env, "PERSONAL_DATA_RETENTION_DAYS", "365", int),
+        "SCHEDULER_RETENTION_SECONDS": number(env, "SCHEDULER_RETENTION_SECONDS", "3600", float),
+    }
+
+
 def default_wechat_base(name: str, env) -> str:
     """Production talks to WeChat; everything else to the loopback simulator."""
     if name == "production":
@@ -150,6 +160,7 @@ def load(environ: dict | None = None) -> dict:
         "LOG_FORMAT": choice(env, "LOG_FORMAT", "json", ("json", "text")),
         **scheduler(env, name),
         **audit(env),
+        **personal_data(env),
         **sockets(env),
         **marketplace(env),
         **wechat_pay(env, name),

@@ -8,6 +8,7 @@ from backend.api import case_schemas as shared
 from backend.api.auth import wechat
 from backend.api.case_routes import add_case_routes
 from backend.api.paging import page
+from backend.api.privacy_routes import add_reveal_route
 from backend.api.schemas import ID
 from backend.extensions import db
 from backend.services.cases import content_check, intake, views
@@ -66,3 +67,4 @@ def list_cases(query, pagination_parameters):
 
 
 add_case_routes(blp, "")
+add_reveal_route(blp, "")

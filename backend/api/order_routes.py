@@ -9,15 +9,11 @@ from backend.api import order_schemas as schemas
 from backend.api.paging import page
 from backend.api.schemas import ID
 from backend.extensions import db
-from backend.services.orders import actions, timeline
+from backend.services.orders import actions, views
 
 
 def detail(viewer, order_id: int) -> dict:
-    order = actions.get(viewer, order_id)
-    return {**{c: getattr(order, c) for c in schemas.OrderDetailSchema().fields
-               if c not in ("timeline", "refunds", "available_actions")},
-            "timeline": timeline.entries(order), "refunds": order.refunds,
-            "available_actions": actions.available(viewer, order)}
+    return views.detail(viewer, order_id, schemas.OrderDetailSchema().fields)
 
 
 def add_order_routes(blp: Blueprint, *, mine: bool) -> None:

@@ -9,6 +9,7 @@ from backend.api import case_schemas as shared
 from backend.api.auth import public
 from backend.api.case_routes import add_case_routes
 from backend.api.paging import page
+from backend.api.privacy_routes import add_reveal_route
 from backend.api.schemas import ID
 from backend.console import case_schemas as schemas
 from backend.console import schemas as console_schemas
@@ -33,6 +34,7 @@ def inbox(query, pagination_parameters):
 
 
 add_case_routes(blp, "/cases")
+add_reveal_route(blp, "/cases")
 
 
 @blp.route("/intake/cases", methods=["POST"])

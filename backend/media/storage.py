@@ -32,6 +32,9 @@ class PhotoStore(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
+    def delete(self, key: str) -> bool:
+        """Remove the file under key; whether there was one (deleting twice is harmless)."""
+
 
 def make_key(sha256: str, variant: str, ext: str) -> str:
     key = f"{sha256}.{variant}.{ext}"
@@ -66,6 +69,15 @@ class LocalPhotoStore:
             return self.path(key).read_bytes()
         except FileNotFoundError:
             raise KeyError(key) from None
+
+    def delete(self, key: str) -> bool:
+        """Retention removes photo originals; a file already gone is not an error."""
+        try:
+            self.path(key).unlink()
+        except FileNotFoundError:
+            return False
+        _fsync_dir(self.path(key).parent)
+        return True
 
     def put(self, key: str, data: bytes) -> None:
         _check_content(key, data)

@@ -15,6 +15,7 @@ from backend.models.types import JSONType, UTCDateTime, utcnow
 
 CHANNELS = ("mini_program", "patrol", "sensor", "external")
 RATINGS = ("satisfied", "basically_satisfied", "unsatisfied")
+RETENTION_PENDING = "anonymised_at IS NULL AND closed_at IS NOT NULL"
 
 
 class Case(db.Model):
@@ -24,6 +25,9 @@ class Case(db.Model):
         sa.Index("ix_case_file_region_path", "region_path",
                  postgresql_ops={"region_path": "varchar_pattern_ops"}),
         sa.Index("ix_case_file_category_state", "category_id", "state"),
+        # What retention asks: closed cases not yet anonymised, oldest first.
+        sa.Index("ix_case_file_retention_due", "closed_at",
+                 postgresql_where=sa.text(RETENTION_PENDING), sqlite_where=sa.text(RETENTION_PENDING)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,6 +68,8 @@ class Case(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When retention removed its personal data (services.cases.retention): done once.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Every UPDATE checks and bumps version: two actions racing on one case cannot both win.
     __mapper_args__ = {"version_id_col": version}

@@ -26,7 +26,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from backend.extensions import db
-from backend.scheduler import jobs, order_jobs
+from backend.scheduler import jobs, order_jobs, retention_jobs
 from backend.scheduler.lease import LeaseLost, for_database
 from backend.services import clock, heartbeat
 
@@ -115,6 +115,9 @@ class Runner:
                           seconds=config["SCHEDULER_TICK_SECONDS"], next_run_time=first)
         scheduler.add_job(self._guarded(jobs.archive), "interval", id="archive", name="archive",
                           seconds=config["SCHEDULER_ARCHIVE_SECONDS"], next_run_time=first)
+        # Personal data past retention: rare work, in the tick's thread and under its lease.
+        scheduler.add_job(self._guarded(retention_jobs.run), "interval", id="retention", name="retention",
+                          seconds=config["SCHEDULER_RETENTION_SECONDS"], next_run_time=first)
         if config["SCHEDULER_SWEEP_OUTBOX"]:
             scheduler.add_job(self._sweep, "interval", id="outbox", name="outbox sweep",
                               seconds=config["SCHEDULER_TICK_SECONDS"], next_run_time=first,

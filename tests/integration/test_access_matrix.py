@@ -24,8 +24,10 @@ from backend.models import (
     Region,
     User,
 )
+from tests import factories
 from tests.factories import CaseFactory, CountyFactory
 from tests.factories import holder as grant_holder
+from tests.integration.case_helpers import act
 
 COUNTY, T1, T2 = "140730", "140730001", "140730100"
 C1, C1B = "140730001001", "140730001002"
@@ -427,3 +429,52 @@ def test_reconciliation_runs_by_county(as_user, runs, viewer):
     for name, run_id in made.items():
         got = caller.get(f"/api/console/reconciliation/runs/{run_id}").status_code
         assert got == (200 if name in sees else 404), (name, got)
+
+
+# --- reveals of personal data (privacy) ------------------------------------------------------
+# Who may ask for a case's whole phone numbers: those who must call back (the township's hub,
+# the county, the case's current holder). A case out of sight is 404 before the rule is asked.
+
+REVEAL_STATUS = {  # viewer: (township-level case being handled by departments, community-level case)
+    "reporter": (403, 403), "stranger": (404, 404), "hub": (200, 200), "other_hub": (404, 404),
+    "county": (200, 200), "other_county": (404, 404), "grid_worker": (403, 403),
+    "community_admin": (403, 200), "lead_staff": (200, 404), "co_staff": (403, 404),
+    "platform_admin": (403, 403),
+}
+
+
+@pytest.fixture()
+def reveal_cases(ctx, as_user):
+    """Two cases in one grid: a township matter whistled to a lead and a co department, and a
+    community matter in the community's hands; and one viewer of each kind."""
+    f = factories
+    grid = f.GridFactory()
+    community, township, county = grid.parent, grid.parent.parent, grid.parent.parent.parent
+    lead, co = f.DepartmentFactory(region=county), f.DepartmentFactory(region=county)
+    reporter = f.UserFactory()
+    viewers = {"reporter": reporter, "stranger": f.UserFactory(),
+               "hub": f.holder("hub_dispatcher", region=township),
+               "other_hub": f.holder("hub_dispatcher", region=f.TownshipFactory(parent=county)),
+               "county": f.holder("county_admin", region=county),
+               "other_county": f.holder("county_admin", region=f.CountyFactory()),
+               "grid_worker": f.holder("grid_worker", region=grid),
+               "community_admin": f.holder("community_admin", region=community),
+               "lead_staff": f.holder("dept_staff", department=lead),
+               "co_staff": f.holder("dept_staff", department=co),
+               "platform_admin": f.holder("platform_admin")}
+    township_case = f.CaseFactory(region=grid, reporter=reporter).id
+    community_case = f.CaseFactory(region=grid, reporter=reporter,
+                                   category=f.CategoryFactory(level="community")).id
+    hub = as_user(viewers["hub"].openid)
+    act(hub, township_case, "accept")
+    act(hub, township_case, "whistle", lead_department_id=lead.id, co_department_ids=[co.id])
+    return {name: user.openid for name, user in viewers.items()}, (township_case, community_case)
+
+
+@pytest.mark.parametrize("viewer", sorted(REVEAL_STATUS))
+def test_who_may_reveal_a_reporters_phone(as_user, reveal_cases, viewer):
+    openids, cases = reveal_cases
+    caller = as_user(openids[viewer])
+    got = tuple(caller.post(f"/api/console/cases/{case_id}/reveal",
+                            json={"what": "reporter_phone", "reason": "回访"}).status_code for case_id in cases)
+    assert got == REVEAL_STATUS[viewer]

@@ -7,9 +7,9 @@ so its existence does not leak. Acting needs seeing first, then a role that may 
 One import point (`from backend.services import access`), split by kind of object:
 viewer (the viewer and its scopes), people (regions, departments, grants, users; who hands
 out roles under 三员分立), cases (cases, photos, relations, the owner chain, the anonymity
-rule), rooms (Socket.IO), providers, orders (and their money, reconciliation runs), trails
-(audit trail, effects, and what their rows may say of a person), visibility (the table
-behind visible and get_visible).
+rule), privacy (who may reveal personal data), rooms (Socket.IO), providers, orders (and
+their money, reconciliation runs), trails (audit trail, effects, and what their rows may
+say of a person), visibility (the table behind visible and get_visible).
 """
 from backend.services.access.cases import (
                                            AREA_RELATIONS,
@@ -51,6 +51,7 @@ from backend.services.access.people import (
                                            region_filter,
                                            user_filter,
 )
+from backend.services.access.privacy import ensure_may_reveal, may_reveal
 from backend.services.access.providers import (
                                            APPLICATION_STATES,
                                            catalogue_filter,
@@ -75,14 +76,15 @@ from backend.services.access.visibility import VISIBILITY, get_visible, visible
 
 __all__ = [
     "ADMIN_ROLES", "APPLICATION_STATES", "AREA_RELATIONS", "CASE_AREA_ROLES", "CASE_ROOM_ROLES", "GRANTABLE",
-    "LEVEL_OWNER_RELATION", "OWNER_CHAIN", "STAFF_REGION_ROLES", "VISIBILITY", "Scope", "Viewer", "audit_as_seen",
+    "LEVEL_OWNER_RELATION", "OWNER_CHAIN", "STAFF_REGION_ROLES", "Scope", "VISIBILITY", "Viewer", "audit_as_seen",
     "audit_filter", "case_ancestor_path", "case_filter", "case_relations", "case_rooms", "catalogue_filter",
     "department_filter", "effect_filter", "effects_as_seen", "ensure_audit_exporter", "ensure_county_admin",
     "ensure_duties_apart", "ensure_finance_viewer", "ensure_may_grant", "ensure_may_manage_staff",
-    "ensure_may_manage_user", "ensure_money_viewer", "ensure_provider_staff", "ensure_region_admin",
-    "finance_filter", "get_visible", "grant_filter", "grant_path", "grant_room", "grant_scope_path", "grant_scopes",
-    "hidden_reporters", "may_grant", "offering_filter", "order_filter", "order_relations", "order_viewers",
-    "photo_filter", "provider_filter", "provider_photo_filter", "provider_relations", "provider_staff",
-    "reconciliation_filter", "region_filter", "reporter_hidden", "socket_rooms", "under_any", "user_filter",
-    "user_room", "viewer_for", "viewer_from", "visible", "visible_order", "visible_order_books",
+    "ensure_may_manage_user", "ensure_may_reveal", "ensure_money_viewer", "ensure_provider_staff",
+    "ensure_region_admin", "finance_filter", "get_visible", "grant_filter", "grant_path", "grant_room",
+    "grant_scope_path", "grant_scopes", "hidden_reporters", "may_grant", "may_reveal", "offering_filter",
+    "order_filter", "order_relations", "order_viewers", "photo_filter", "provider_filter", "provider_photo_filter",
+    "provider_relations", "provider_staff", "reconciliation_filter", "region_filter", "reporter_hidden",
+    "socket_rooms", "under_any", "user_filter", "user_room", "viewer_for", "viewer_from", "visible", "visible_order",
+    "visible_order_books",
 ]

@@ -12,9 +12,11 @@ from backend.models import Case, CaseLog, CasePhoto, CaseSupport, Category, Dead
 from backend.models.people import mask_phone
 from backend.services import access, clock
 from backend.services.cases import actions as case_actions
+from backend.services.privacy.texts import text_for, value_for
 from workflows.case_flow import CASE_FLOW, LIVE
 
-# Relations that handle a case: they may call the reporter back, so they see whole numbers.
+# Relations that handle a case: they read its whole timeline. Phones stay masked for them
+# too: those who must call back ask for the number (privacy.reveal), and the ask is audited.
 HANDLERS = frozenset({"grid_worker_of_grid", "community_admin_of_community", "hub_of_township",
                       "county_admin", "summoned_staff", "assignee"})
 
@@ -57,16 +59,18 @@ class CaseView:
         return getattr(self.case, name)
 
 
-def _person(user: User | None, whole_phone: bool) -> PersonRef | None:
+def _person(user: User | None) -> PersonRef | None:
     if user is None:
         return None
-    return PersonRef(user.id, user.name, user.phone if whole_phone else mask_phone(user.phone))
+    return PersonRef(user.id, user.name, mask_phone(user.phone))
 
 
-def _timeline(case: Case, audience: str, hide_reporter: bool, after_seq: int = 0) -> list[dict]:
+def _timeline(case: Case, audience: str, viewer_id: int | None, hide_reporter: bool,
+              after_seq: int = 0) -> list[dict]:
     """audience: "handler" (everything), "reporter" (public payloads), "follower" (steps only).
     hide_reporter (access.reporter_hidden): the reporter's own steps (report, rate, cancel)
-    name nobody. after_seq: only the entries after it (a reconnecting socket's resync)."""
+    name nobody. Numbers typed into a payload are masked for all but the entry's author.
+    after_seq: only the entries after it (a reconnecting socket's resync)."""
     rows = db.session.execute(
         sa.select(CaseLog, User.name).outerjoin(User, User.id == CaseLog.actor_id)
         .where(CaseLog.case_id == case.id, CaseLog.seq > after_seq).order_by(CaseLog.seq)).all()
@@ -78,6 +82,7 @@ def _timeline(case: Case, audience: str, hide_reporter: bool, after_seq: int = 0
             payload = {}
         elif audience == "reporter" and log.actor_id != case.reporter_id:
             payload = {k: v for k, v in log.payload.items() if k in PUBLIC_PAYLOAD.get(log.action, ())}
+        payload = value_for(viewer_id, log.actor_id, payload)
         entries.append({"seq": log.seq, "at": log.at, "action": log.action,
                         "actor": None if hidden or audience == "follower" else name,
                         "actor_role": log.actor_role, "from_state": log.from_state,
@@ -98,7 +103,7 @@ def audience(viewer, case: Case, relations: frozenset[str]) -> str:
 
 def timeline_since(viewer, case: Case, after_seq: int) -> list[dict]:
     """The timeline entries after after_seq, as GET /cases/<id> shows them to this viewer."""
-    return _timeline(case, audience(viewer, case, access.case_relations(viewer, case)),
+    return _timeline(case, audience(viewer, case, access.case_relations(viewer, case)), viewer.user_id,
                      access.reporter_hidden(viewer, case), after_seq)
 
 
@@ -107,19 +112,21 @@ def detail(viewer, case_id: int) -> CaseView:
     relations = access.case_relations(viewer, case)
     reads = audience(viewer, case, relations)
     handles = reads == "handler"
+    timeline = _timeline(case, reads, viewer.user_id, access.reporter_hidden(viewer, case))
     view = CaseView(case=case, state_label=CASE_FLOW.state(case.state).label, reporter=None,
-                    supporters=[], timeline=_timeline(case, reads, access.reporter_hidden(viewer, case)),
-                    photos=[], summonses=[],
+                    supporters=[], timeline=timeline, photos=[], summonses=[],
                     deadlines=[], actions=case_actions.available(viewer, case, relations),
                     relations=sorted(relations))
     if reads == "follower":
         return view
-    view.description, view.address, view.attributes = case.description, case.address, case.attributes
+    view.description = text_for(viewer.user_id, case.reporter_id, case.description)
+    view.address = text_for(viewer.user_id, case.reporter_id, case.address)
+    view.attributes = value_for(viewer.user_id, case.reporter_id, case.attributes)
     view.lng, view.lat = case.lng, case.lat
     if case.reporter_id and not access.reporter_hidden(viewer, case):
-        view.reporter = _person(db.session.get(User, case.reporter_id), handles)
+        view.reporter = _person(db.session.get(User, case.reporter_id))
     if handles:  # supporters are strangers to the reporter: a count is enough there
-        view.supporters = [_person(u, True) for u in db.session.scalars(
+        view.supporters = [_person(u) for u in db.session.scalars(
             sa.select(User).join(CaseSupport, CaseSupport.user_id == User.id)
             .where(CaseSupport.case_id == case.id).order_by(CaseSupport.created_at))]
     view.photos = _rows(CasePhoto, case, CasePhoto.id)
@@ -175,13 +182,14 @@ def _deadline_due(before):
 
 
 @dataclass
-class PublicSummary:
-    """A followed case in a list: like a summary, without what only its people may read."""
+class Summary:
+    """A case in a list as one viewer reads it: a followed case without what only its people
+    may read; numbers in its text masked for all but its reporter."""
     case: Case
-    description: None = None
-    address: None = None
-    lng: None = None
-    lat: None = None
+    description: str | None = None
+    address: str | None = None
+    lng: float | None = None
+    lat: float | None = None
 
     def __getattr__(self, name):
         return getattr(self.case, name)
@@ -192,7 +200,9 @@ def summaries(viewer, rows: list[Case]) -> list:
     ids = [c.id for c in rows]
     full = set(db.session.scalars(sa.select(Case.id).where(
         Case.id.in_(ids), access.case_filter(viewer, followed=False)))) if ids else set()
-    return [c if c.id in full else PublicSummary(c) for c in rows]
+    return [Summary(c, text_for(viewer.user_id, c.reporter_id, c.description),
+                    text_for(viewer.user_id, c.reporter_id, c.address), c.lng, c.lat)
+            if c.id in full else Summary(c) for c in rows]
 
 
 def search(viewer, filters: dict):

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import Photo, Provider, ProviderArea, ProviderDocument, ProviderLog, Region
+from backend.models import Photo, Provider, ProviderArea, ProviderDocument, Region
 from backend.models.people import mask_phone
 from backend.services import access, audit, clock, idempotency
 from backend.services.cases import photos
 from backend.services.errors import Conflict, Forbidden, Invalid
+from backend.services.privacy.texts import value_for
 from backend.services.providers import areas, credit_code
 from backend.services.providers import log as provider_log
 from workflows import definition, engine
@@ -35,7 +36,7 @@ class ProviderView:
     provider: Provider
     areas: list[Region]
     documents: list[ProviderDocument]
-    timeline: list[ProviderLog]
+    timeline: list[dict]
     actions: list[str]
 
     def __getattr__(self, name):
@@ -202,7 +203,12 @@ def view(viewer, provider: Provider) -> ProviderView:
                                definition.Actor(viewer.user_id, relations))
     areas = list(db.session.scalars(sa.select(Region).where(
         Region.id.in_([a.region_id for a in provider.areas])).order_by(Region.path)))
-    return ProviderView(provider, areas, list(provider.documents), provider_log.timeline(provider.id), actions)
+    # Notes and reasons go between the applicant and the county: numbers in them masked for
+    # all but their author.
+    timeline = [{"seq": e.seq, "action": e.action, "actor_id": e.actor_id, "from_state": e.from_state,
+                 "to_state": e.to_state, "payload": value_for(viewer.user_id, e.actor_id, e.payload), "at": e.at}
+                for e in provider_log.timeline(provider.id)]
+    return ProviderView(provider, areas, list(provider.documents), timeline, actions)
 
 
 def get(viewer, provider_id: int) -> ProviderView:
