@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_smorest import Api as SmorestApi
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from backend.api import errors
@@ -36,5 +36,8 @@ class Api(SmorestApi):
         self._app.register_error_handler(DomainError, errors.handle_domain_error)
         self._app.register_error_handler(IntegrityError, errors.handle_integrity_error)
         self._app.register_error_handler(StaleDataError, errors.handle_stale)
+        self._app.register_error_handler(DataError, errors.handle_data_error)
+        for unavailable in errors.UNAVAILABLE:
+            self._app.register_error_handler(unavailable, errors.handle_unavailable)
         self._app.register_error_handler(Exception, errors.handle_unexpected)
 

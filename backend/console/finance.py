@@ -3,8 +3,8 @@ bill, per-provider settlement totals and one order's ledger."""
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 
+from backend.api.blueprint import Blueprint
 from backend.api.paging import page, page_rows
 from backend.api.schemas import ID
 from backend.console import finance_schemas as schemas
