@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_smorest import Api as SmorestApi
+from flask_smorest.pagination import PaginationMetadataSchema
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -27,6 +28,14 @@ API_SETTINGS = {
 
 class Api(SmorestApi):
     ERROR_SCHEMA = errors.ErrorSchema
+
+    def _register_pagination_header(self):
+        """X-Pagination as it is sent: one JSON object as the header's value (flask-smorest
+        documents a bare object schema, which OpenAPI reads as key=value pairs)."""
+        self.spec.components.header("PAGINATION", {
+            "description": "the page as sent: one JSON object (total, total_pages, first_page, "
+                           "last_page, page, previous_page, next_page; pages counted from 1)",
+            "content": {"application/json": {"schema": PaginationMetadataSchema}}}, lazy=True)
 
     def handle_http_exception(self, error):
         return errors.handle_http_exception(error)
