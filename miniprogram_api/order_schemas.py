@@ -4,12 +4,14 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from backend.api.schemas import unique_client_id
+
 DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
 class OrderCreateSchema(ma.Schema):
     client_id = ma.fields.String(required=True, validate=validate.Length(8, 64),
-                                 metadata={"description": "one per order draft: a retry gets the first order"})
+                                 metadata=unique_client_id("user", "order"))
     offering_id = ma.fields.Integer(required=True, validate=validate.Range(min=1))
     region_id = ma.fields.Integer(required=True, validate=validate.Range(min=1),
                                   metadata={"description": "where the service is given (your community or grid)"})

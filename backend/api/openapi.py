@@ -1,6 +1,7 @@
 """The flask-smorest Api: OpenAPI 3 at /api/openapi.json, errors in the one shape."""
 from __future__ import annotations
 
+import flask
 from flask_smorest import Api as SmorestApi
 from flask_smorest.pagination import PaginationMetadataSchema
 from sqlalchemy.exc import DataError, IntegrityError
@@ -8,6 +9,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from backend.api import errors
 from backend.services.errors import DomainError
+from backend.services.geo import lookup
+
+# WGS-84 and GCJ-02 (the systems a client may send) differ by less than this in China, so
+# the stored county's box widened by it holds every point the county takes in either.
+COORDINATE_MARGIN_DEGREES = 0.01
 
 API_SETTINGS = {
     "API_TITLE": "Shaobao (哨报)",
@@ -40,6 +46,20 @@ class Api(SmorestApi):
     def handle_http_exception(self, error):
         return errors.handle_http_exception(error)
 
+    def _openapi_json(self):
+        """The document, with the county's bounding box as the minimum and maximum of every
+        coordinate the server locates (a point outside it is refused as outside_county; the
+        box comes from the regions loaded, so it is filled in when the document is served)."""
+        document = self.spec.to_dict()
+        try:
+            box = _county_box()
+        except errors.UNAVAILABLE:  # the document is still served while the database is away
+            box = None
+        if box:
+            _state_box(document, box)
+        return flask.current_app.response_class(flask.json.dumps(document, indent=2, sort_keys=False),
+                                                mimetype="application/json")
+
     def _register_error_handlers(self):
         super()._register_error_handlers()
         self._app.register_error_handler(DomainError, errors.handle_domain_error)
@@ -50,3 +70,26 @@ class Api(SmorestApi):
             self._app.register_error_handler(unavailable, errors.handle_unavailable)
         self._app.register_error_handler(Exception, errors.handle_unexpected)
 
+
+
+def _county_box() -> dict | None:
+    shapes = lookup.region_index().shapes
+    if not shapes:
+        return None
+    bounds = [shape.bounds for shape in shapes]  # (min lng, min lat, max lng, max lat)
+    margin = COORDINATE_MARGIN_DEGREES
+    return {"lng": (min(b[0] for b in bounds) - margin, max(b[2] for b in bounds) + margin),
+            "lat": (min(b[1] for b in bounds) - margin, max(b[3] for b in bounds) + margin)}
+
+
+def _state_box(document: dict, box: dict) -> None:
+    """Every property or parameter marked x-county-bounds gets the box's side as min/max."""
+    marked = [prop for schema in document.get("components", {}).get("schemas", {}).values()
+              for prop in schema.get("properties", {}).values()]
+    marked += [parameter["schema"] for operations in document.get("paths", {}).values()
+               for operation in operations.values() if isinstance(operation, dict)
+               for parameter in operation.get("parameters", []) if "schema" in parameter]
+    for prop in marked:
+        axis = prop.get("x-county-bounds")
+        if axis in box:
+            prop["minimum"], prop["maximum"] = (round(v, 4) for v in box[axis])

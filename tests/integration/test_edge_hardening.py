@@ -153,3 +153,41 @@ def test_the_openapi_document_states_the_pagination_header_as_sent(client, as_us
     described = spec["components"]["schemas"]["PaginationMetadata"]
     assert header["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/PaginationMetadata"}
     assert set(json.loads(sent)) <= set(described["properties"])
+
+
+def request_properties(spec):
+    """(schema name, property name, property) of every JSON body and query the API takes."""
+    schemas = spec["components"]["schemas"]
+    named = set()
+    for operations in spec["paths"].values():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body and "$ref" in body["schema"]:
+                named.add(body["schema"]["$ref"].rsplit("/", 1)[-1])
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and "schema" in parameter:
+                    yield "query", parameter["name"], parameter["schema"]
+    for name in sorted(named):
+        for prop_name, prop in schemas[name].get("properties", {}).items():
+            yield name, prop_name, prop
+
+
+def test_the_openapi_document_states_the_limits_the_server_enforces(client, as_user):
+    spec = client.get("/api/openapi.json").json
+    for schema, name, prop in request_properties(spec):
+        if prop.get("type") == "string" and not {"enum", "format", "pattern"} & set(prop):
+            assert "maxLength" in prop, (schema, name)
+        if name == "client_id":
+            assert prop["x-unique-per"] in ("user", "API client") and "422" in prop["description"]
+    report = spec["components"]["schemas"]["CaseCreate"]["properties"]
+    lat, lng = report["lat"], report["lng"]
+    assert 30 < lat["minimum"] < lat["maximum"] < 45 and 100 < lng["minimum"] < lng["maximum"] < 125
+    locate = {p["name"]: p["schema"] for p in spec["paths"]["/api/mp/locate"]["get"]["parameters"]}
+    assert locate["lat"]["minimum"] == lat["minimum"]
+    # The box is what the server holds to: a point just outside it is refused.
+    resident = as_user("demo-resident-1")
+    outside = resident.get("/api/mp/locate", query_string={"lng": lng["maximum"] + 0.001, "lat": lat["maximum"],
+                                                           "coord_system": "gcj02"})
+    assert outside.status_code == 422 and outside.json["error"]["code"] == "outside_county"
