@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.api.schemas import COUNTY_LAT, COUNTY_LNG, DepartmentRefSchema, Id, RegionRefSchema
+from backend.api.schemas import COUNTY_LAT, COUNTY_LNG, VERSION, DepartmentRefSchema, Id, RegionRefSchema
 from backend.services.catalogue import categories
 from backend.services.geo import lookup
 from backend.services.geo.coords import SYSTEMS
@@ -17,7 +17,7 @@ class LocationSchema(ma.Schema):
 
 
 class ActionSchema(ma.Schema):
-    version = ma.fields.Integer(required=True, metadata={"description": "the case version you read"})
+    version = ma.fields.Integer(validate=VERSION, required=True, metadata={"description": "the case version you read"})
     payload = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from backend.api import errors
+from backend.api.parsing import MAX_QUERY_INT
 from backend.services.errors import DomainError
 from backend.services.geo import lookup
 
@@ -57,6 +58,7 @@ class Api(SmorestApi):
             box = None
         if box:
             _state_box(document, box)
+        _state_query_bound(document)
         return flask.current_app.response_class(flask.json.dumps(document, indent=2, sort_keys=False),
                                                 mimetype="application/json")
 
@@ -93,3 +95,14 @@ def _state_box(document: dict, box: dict) -> None:
         axis = prop.get("x-county-bounds")
         if axis in box:
             prop["minimum"], prop["maximum"] = (round(v, 4) for v in box[axis])
+
+
+def _state_query_bound(document: dict) -> None:
+    """The parser bounds every integer in a query (page and ids alike): say so where the
+    schema itself did not (flask-smorest's page parameter)."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else ():
+                schema = parameter.get("schema", {})
+                if parameter.get("in") == "query" and schema.get("type") == "integer":
+                    schema["maximum"] = min(schema.get("maximum", MAX_QUERY_INT), MAX_QUERY_INT)

@@ -8,6 +8,7 @@ from marshmallow import validate
 # not an overflow inside the database driver.
 MAX_ID = 2**31 - 1
 ID = f"int(min=1, max={MAX_ID})"
+VERSION = validate.Range(0, MAX_ID)  # a row's version counter, sent back to guard a change
 
 
 # Coordinates the server locates in the county: the OpenAPI document states the county's

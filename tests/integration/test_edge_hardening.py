@@ -179,6 +179,9 @@ def test_the_openapi_document_states_the_limits_the_server_enforces(client, as_u
     for schema, name, prop in request_properties(spec):
         if prop.get("type") == "string" and not {"enum", "format", "pattern"} & set(prop):
             assert "maxLength" in prop, (schema, name)
+        for value in (prop, prop.get("items", {})):
+            if value.get("type") == "integer":  # ids and versions: 32-bit keys and counters
+                assert value.get("maximum", 2**32) < 2**31, (schema, name)
         if name == "client_id":
             assert prop["x-unique-per"] in ("user", "API client") and "422" in prop["description"]
     report = spec["components"]["schemas"]["CaseCreate"]["properties"]
