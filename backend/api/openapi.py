@@ -9,6 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from backend.api import errors
 from backend.api.parsing import MAX_QUERY_INT
+from backend.api.schemas import ID, MAX_ID, IdConverter
 from backend.services.errors import DomainError
 from backend.services.geo import lookup
 
@@ -35,6 +36,11 @@ API_SETTINGS = {
 
 class Api(SmorestApi):
     ERROR_SCHEMA = errors.ErrorSchema
+
+    def init_app(self, app, *, spec_kwargs=None):
+        app.url_map.converters[ID] = IdConverter  # before any blueprint adds its rules
+        super().init_app(app, spec_kwargs=spec_kwargs)
+        self.register_converter(IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
 
     def _register_pagination_header(self):
         """X-Pagination as it is sent: one JSON object as the header's value (flask-smorest

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import marshmallow as ma
 from marshmallow import validate
+from werkzeug.routing import IntegerConverter
 
 # Ids are 32-bit keys: bounded in URLs and bodies, so a 20-digit id is a 404 or 422,
 # not an overflow inside the database driver.
 MAX_ID = 2**31 - 1
-ID = f"int(min=1, max={MAX_ID})"
+ID = "id"  # the path converter of row ids (IdConverter), used as f"<{ID}:case_id>"
 VERSION = validate.Range(0, MAX_ID)  # a row's version counter, sent back to guard a change
 
 
@@ -16,6 +17,16 @@ VERSION = validate.Range(0, MAX_ID)  # a row's version counter, sent back to gua
 _OUTSIDE = "; outside the county's regions it is refused (422 outside_county)"
 COUNTY_LNG = {"x-county-bounds": "lng", "description": "longitude" + _OUTSIDE}
 COUNTY_LAT = {"x-county-bounds": "lat", "description": "latitude" + _OUTSIDE}
+
+
+class IdConverter(IntegerConverter):
+    """A row id in a path: 1 to MAX_ID, and no more than 10 digits matched at all, so a
+    20-digit id matches no rule (404) instead of half-matching one (werkzeug answered 405,
+    naming the methods of a rule that never applied)."""
+    regex = r"\d{1,10}"
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=MAX_ID)
 
 
 def unique_client_id(owner: str, made: str) -> dict:
