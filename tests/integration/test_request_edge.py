@@ -122,6 +122,19 @@ def test_every_json_write_route_refuses_a_body_nested_past_recursion(spec, calle
         assert rows() == before
 
 
+def test_every_json_write_route_refuses_overlong_text_before_the_database(spec, callers):
+    """Longer than any column: marshmallow's maxLength (or, should one be missing, the
+    database's refusal, answered 422) refuses it; PostgreSQL never gives a 500."""
+    for method, path, schema in json_write_routes(spec):
+        strings = [name for name, prop in schema.get("properties", {}).items() if prop.get("type") == "string"]
+        if not strings:
+            continue
+        before = rows()
+        response = callers(method, concrete(path), json=dict.fromkeys(strings, "长" * 5000))
+        assert_refused(response)
+        assert rows() == before, (method, path)
+
+
 def test_every_json_write_route_refuses_a_body_that_is_not_json(spec, callers):
     for method, path, _ in json_write_routes(spec):
         before = rows()
