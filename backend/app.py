@@ -18,6 +18,7 @@ from backend import (
     health,
     models,  # noqa: F401  (registers the tables)
 )
+from backend.api import hardening
 from backend.api.auth import authenticate_request
 from backend.api.openapi import API_SETTINGS, Api
 from backend.cli import COMMANDS
@@ -49,6 +50,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_runtime(app)
     register_effects(app)
     register_api(app)
+    register_hardening(app)
     register_sockets(app)
     register_health(app)
     register_cli(app)
@@ -187,6 +189,11 @@ def register_api(app: Flask) -> None:
     app.before_request(authenticate_request)
     for blueprint in MINIPROGRAM + CONSOLE + (pay_callbacks.blp,):
         api.register_blueprint(blueprint)
+
+
+def register_hardening(app: Flask) -> None:
+    """nosniff and no-store on the answers (backend.api.hardening)."""
+    hardening.register(app)
 
 
 def register_sockets(app: Flask) -> None:

@@ -1,11 +1,19 @@
-"""/healthz: is the database answering, Redis (when configured), the scheduler beating."""
+"""/healthz: is the database answering, Redis (when configured), the scheduler beating.
+
+A stranger learns only ok or not ok (the status code and {"status"}); the checks (what is
+down, the scheduler's holder, timings) go to the platform's monitoring, which sends
+HEALTH_TOKEN in X-Health-Token, or to a caller on the machine itself (loopback, with no
+proxy's forwarding header: behind a reverse proxy on the same host every stranger would
+otherwise look local)."""
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import time
 
 import redis
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, request
 
 from backend.extensions import db
 from backend.services import clock, heartbeat
@@ -49,4 +57,23 @@ def healthz():
         checks["redis"] = {"ok": True, "configured": False}
     checks["scheduler"] = _scheduler()
     healthy = all(c["ok"] for c in checks.values())
-    return jsonify({"status": "ok" if healthy else "degraded", "checks": checks}), 200 if healthy else 503
+    body = {"status": "ok" if healthy else "degraded"}
+    if _may_see_details():
+        body["checks"] = checks
+    return jsonify(body), 200 if healthy else 503
+
+
+FORWARDING_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
+
+
+def _may_see_details() -> bool:
+    token = current_app.config.get("HEALTH_TOKEN")
+    sent = request.headers.get("X-Health-Token", "")
+    if token and sent and hmac.compare_digest(sent.encode(), token.encode()):
+        return True
+    if any(name in request.headers for name in FORWARDING_HEADERS):
+        return False
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False

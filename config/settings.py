@@ -158,6 +158,8 @@ def load(environ: dict | None = None) -> dict:
         "CLOCK_FILE": env.get("SHAOBAO_CLOCK_FILE") or None,
         # One JSON object per line (what log collectors read); "text" for a developer's terminal.
         "LOG_FORMAT": choice(env, "LOG_FORMAT", "json", ("json", "text")),
+        # The monitoring's key to /healthz's details (strangers get only ok / not ok).
+        "HEALTH_TOKEN": env.get("HEALTH_TOKEN") or None,
         **scheduler(env, name),
         **audit(env),
         **personal_data(env),
@@ -311,6 +313,8 @@ def check_production(settings: dict, env) -> None:
     if settings["WECHAT_APPID"] == DEV_WECHAT_APPID:
         problems.append("WECHAT_APPID is the development default")
     problems += wechat_pay_problems(settings, env)
+    if settings["SOCKETIO_CORS_ORIGINS"] == "*":
+        problems.append("SOCKETIO_CORS_ORIGINS is * (any web page could open a socket with a user's token)")
     if settings["CLOCK_FILE"]:
         problems.append("SHAOBAO_CLOCK_FILE is set (a test-only clock: deadlines would fire at a made-up time)")
     if problems:

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 
 from backend.api.auth import public, wechat
+from backend.api.blueprint import Blueprint
 from backend.extensions import db
 from backend.services.people import auth
 from miniprogram_api.schemas import CodeSchema, LoginResultSchema

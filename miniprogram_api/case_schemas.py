@@ -5,7 +5,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend.api.case_schemas import LocationSchema
-from backend.api.schemas import Id
+from backend.api.schemas import Id, unique_client_id
 
 PHOTO_IDS = ma.fields.List(Id(), validate=validate.Length(max=9), load_default=list,
                            metadata={"description": "ids from POST /api/mp/photos, at most 9"})
@@ -13,8 +13,7 @@ PHOTO_IDS = ma.fields.List(Id(), validate=validate.Length(max=9), load_default=l
 
 class CaseCreateSchema(LocationSchema):
     client_id = ma.fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.:-]{8,64}$"),
-                                 metadata={"description": "one per report draft: a retry with the "
-                                                          "same id returns the first case"})
+                                 metadata=unique_client_id("user", "case"))
     category_id = Id(required=True)
     description = ma.fields.String(required=True, validate=validate.Length(min=1, max=1000))
     address = ma.fields.String(validate=validate.Length(max=200), load_default=None)

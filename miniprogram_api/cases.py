@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 
 from backend.api import case_schemas as shared
 from backend.api.auth import wechat
+from backend.api.blueprint import Blueprint
 from backend.api.case_routes import add_case_routes
 from backend.api.paging import page
 from backend.api.privacy_routes import add_reveal_route

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 
+from backend.api.blueprint import Blueprint
 from backend.api.paging import page
 from backend.api.schemas import ID
 from backend.services.providers import offerings

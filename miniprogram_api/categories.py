@@ -1,8 +1,7 @@
 """The category catalogue, for the report form."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
+from backend.api.blueprint import Blueprint
 from backend.api.catalogue_schemas import CategoryNodeSchema
 from backend.services.catalogue import categories as catalogue
 

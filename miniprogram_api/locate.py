@@ -1,8 +1,7 @@
 """Point -> grid, for the report form (which grid will this case belong to?)."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
+from backend.api.blueprint import Blueprint
 from backend.services.geo import regions
 from miniprogram_api.schemas import LocatedSchema, LocateQuerySchema
 

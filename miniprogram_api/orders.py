@@ -3,9 +3,9 @@ dispute."""
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 
 from backend.api import order_schemas as shared
+from backend.api.blueprint import Blueprint
 from backend.api.order_routes import add_order_routes, detail
 from backend.api.schemas import ID
 from backend.extensions import db

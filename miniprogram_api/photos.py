@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask import Response, g
-from flask_smorest import Blueprint
 
+from backend.api.blueprint import Blueprint
 from backend.api.schemas import ID
 from backend.extensions import db
 from backend.services.cases import photos

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 
 from backend.api import provider_schemas as schemas
+from backend.api.blueprint import Blueprint
 from backend.api.paging import page
 from backend.api.schemas import ID
 from backend.extensions import db
@@ -41,7 +41,7 @@ def get_application(provider_id):
     return applications.get(g.viewer, provider_id)
 
 
-@blp.route(f"/<{ID}:provider_id>", methods=["PATCH"])
+@blp.route(f"/<{ID}:provider_id>", methods=["PUT"])
 @blp.arguments(schemas.ProviderUpdateSchema)
 @blp.response(200, schemas.ProviderDetailSchema)
 def edit_application(body, provider_id):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.api.schemas import RegionRefSchema, UserSchema
+from backend.api.schemas import COUNTY_LAT, COUNTY_LNG, RegionRefSchema, UserSchema
 from backend.services.geo.coords import SYSTEMS
 
 
@@ -27,8 +27,8 @@ class PhoneBoundSchema(ma.Schema):
 
 
 class LocateQuerySchema(ma.Schema):
-    lng = ma.fields.Float(required=True, validate=validate.Range(-180, 180))
-    lat = ma.fields.Float(required=True, validate=validate.Range(-90, 90))
+    lng = ma.fields.Float(required=True, validate=validate.Range(-180, 180), metadata=COUNTY_LNG)
+    lat = ma.fields.Float(required=True, validate=validate.Range(-90, 90), metadata=COUNTY_LAT)
     coord_system = ma.fields.String(required=True, validate=validate.OneOf(SYSTEMS), metadata={
         "description": "the type wx.getLocation was called with: gcj02 or wgs84"})
 

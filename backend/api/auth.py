@@ -2,11 +2,13 @@
 valid token, before its input is even parsed, unless the view is marked public."""
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import current_app, g, request
 
 from backend.services import runtime
 from backend.services.errors import NotAuthenticated
-from backend.services.people import auth
+from backend.services.people import api_clients, auth
 
 PROTECTED_PREFIXES = ("/api/mp/", "/api/console/")
 
@@ -15,6 +17,16 @@ def public(view):
     """Mark a view that answers without a token (login)."""
     view.public = True
     return view
+
+
+def api_key(view):
+    """A machine's view: the X-Api-Key header is checked before the body is parsed, so a
+    missing or wrong key is a 401 whatever was sent. Place it right under the route."""
+    @wraps(view)
+    def checked(*args, **kwargs):
+        g.api_client = api_clients.authenticate(request.headers.get("X-Api-Key", ""))
+        return view(*args, **kwargs)
+    return public(checked)
 
 
 def bearer_token() -> str:

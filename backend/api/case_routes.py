@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 
 from backend.api import case_schemas as schemas
+from backend.api.blueprint import Blueprint
 from backend.api.schemas import ID
 from backend.extensions import db
 from backend.services.cases import actions as case_actions

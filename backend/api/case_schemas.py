@@ -4,20 +4,20 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.api.schemas import DepartmentRefSchema, Id, RegionRefSchema
+from backend.api.schemas import COUNTY_LAT, COUNTY_LNG, VERSION, DepartmentRefSchema, Id, RegionRefSchema
 from backend.services.catalogue import categories
 from backend.services.geo import lookup
 from backend.services.geo.coords import SYSTEMS
 
 
 class LocationSchema(ma.Schema):
-    lng = ma.fields.Float(required=True, validate=validate.Range(-180, 180))
-    lat = ma.fields.Float(required=True, validate=validate.Range(-90, 90))
+    lng = ma.fields.Float(required=True, validate=validate.Range(-180, 180), metadata=COUNTY_LNG)
+    lat = ma.fields.Float(required=True, validate=validate.Range(-90, 90), metadata=COUNTY_LAT)
     coord_system = ma.fields.String(required=True, validate=validate.OneOf(SYSTEMS))
 
 
 class ActionSchema(ma.Schema):
-    version = ma.fields.Integer(required=True, metadata={"description": "the case version you read"})
+    version = ma.fields.Integer(validate=VERSION, required=True, metadata={"description": "the case version you read"})
     payload = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 import logging
 
 import marshmallow as ma
+import redis
 from flask import jsonify
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -30,10 +32,20 @@ class ErrorSchema(ma.Schema):
     error = ma.fields.Nested(ErrorBodySchema, required=True)
 
 
+# How long a client waits before retrying what an outage refused (README: 503 means retry).
+RETRY_AFTER_SECONDS = 5
+# What every 404 says: the services' own texts may name a model or a table ("user_account
+# 7 not found"), which tells a prober how the data is stored.
+NOT_FOUND_MESSAGE = "not found, or not yours to see"
+
+
 def error_response(status: int, code: str, message: str, fields: dict | None = None):
     # Whatever a failed request flushed is dropped here, so nothing half-written can ride
     # along with a later commit in the same context.
-    db.session.rollback()
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (the database being gone is what is being answered)
+        log.warning("rollback failed while answering an error", exc_info=True)
     response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
     response.status_code = status
     return response
@@ -64,11 +76,38 @@ def handle_http_exception(error: HTTPException):
     if "messages" in data:
         return error_response(status, "invalid", "the request did not validate",
                               _webargs_fields(data["messages"]))
-    return error_response(status, HTTP_CODES.get(status, "error"), error.description or error.name)
+    message = NOT_FOUND_MESSAGE if status == 404 else error.description or error.name
+    response = error_response(status, HTTP_CODES.get(status, "error"), message)
+    for name, value in error.get_headers():
+        if name.lower() in ("allow", "retry-after"):  # a 405 names what the route does allow
+            response.headers[name] = value
+    return response
 
 
 def handle_domain_error(error: DomainError):
-    return error_response(error.status, error.code, error.message, error.fields)
+    message = NOT_FOUND_MESSAGE if error.code == "not_found" else error.message
+    return error_response(error.status, error.code, message, error.fields)
+
+
+def handle_data_error(error: DataError):
+    """A value the schemas let through but the column cannot hold (a number out of its
+    range, a text longer than it): the client's mistake, refused with nothing written."""
+    log.warning("data error: %s", error.orig.__class__.__name__)
+    return error_response(422, "invalid", "a value does not fit what is stored (too long or out of range)")
+
+
+def handle_unavailable(error: Exception):
+    """The database or Redis cannot be reached: nothing was done, try again shortly."""
+    log.error("dependency unavailable: %s", type(error).__name__)
+    response = error_response(503, "unavailable", "a service this needs is unreachable; retry shortly")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+# What an outage raises: the database driver's lost or refused connection (SQLAlchemy wraps
+# it as OperationalError or InterfaceError; the pool's wait as TimeoutError), Redis's.
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, redis.exceptions.ConnectionError,
+               redis.exceptions.TimeoutError)
 
 
 def handle_integrity_error(error: IntegrityError):

@@ -3,9 +3,9 @@ and take a step on it."""
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 
 from backend.api import order_schemas as schemas
+from backend.api.blueprint import Blueprint
 from backend.api.paging import page
 from backend.api.schemas import ID
 from backend.extensions import db

@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from backend.api.schemas import VERSION
 from workflows.order_flow import STATES
 
 
@@ -64,7 +65,7 @@ class OrderDetailSchema(OrderSummarySchema):
 
 
 class OrderActionSchema(ma.Schema):
-    version = ma.fields.Integer(required=True, metadata={"description": "the order version you read"})
+    version = ma.fields.Integer(validate=VERSION, required=True, metadata={"description": "the order version you read"})
     payload = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)
 
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 
 from backend.api import privacy_schemas as schemas
+from backend.api.blueprint import Blueprint
 from backend.api.schemas import ID
 from backend.extensions import db
 from backend.services.privacy import reveal

@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.api.schemas import Id, RegionRefSchema
+from backend.api.schemas import VERSION, Id, RegionRefSchema, unique_client_id
 from backend.models.people import mask_phone
 from backend.models.providers import SERVICE_CATEGORIES
 
@@ -33,12 +33,12 @@ class ProviderApplySchema(ma.Schema):
     licence_photo_ids = ma.fields.List(Id(), required=True, validate=[validate.Length(min=1, max=9), distinct],
                                        metadata={"description": "uploaded first (POST /api/mp/photos)"})
     qualification_photo_ids = ma.fields.List(Id(), load_default=list, validate=[validate.Length(max=9), distinct])
-    client_id = ma.fields.String(validate=validate.Length(min=8, max=64), metadata={
-        "description": "generated on the phone: the same id again returns the first application"})
+    client_id = ma.fields.String(validate=validate.Length(min=8, max=64),
+                                 metadata=unique_client_id("user", "application"))
 
 
 class ProviderUpdateSchema(ma.Schema):
-    version = ma.fields.Integer(metadata={"description": "the provider version you read"})
+    version = ma.fields.Integer(validate=VERSION, metadata={"description": "the provider version you read"})
     name = ma.fields.String(validate=validate.Length(min=1, max=100))
     contact_name = ma.fields.String(validate=validate.Length(min=1, max=64))
     contact_phone = ma.fields.String(validate=validate.Length(min=5, max=20))
@@ -50,7 +50,8 @@ class ProviderUpdateSchema(ma.Schema):
 
 
 class ProviderActionSchema(ma.Schema):
-    version = ma.fields.Integer(required=True, metadata={"description": "the provider version you read"})
+    version = ma.fields.Integer(validate=VERSION, required=True,
+                                metadata={"description": "the provider version you read"})
     payload = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)
 
 

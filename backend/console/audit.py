@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask import Response, g, stream_with_context
-from flask_smorest import Blueprint
 
+from backend.api.blueprint import Blueprint
 from backend.api.paging import page
 from backend.console import schemas
 from backend.extensions import db

@@ -3,10 +3,10 @@ from sensors and external systems with an API key."""
 from __future__ import annotations
 
 from flask import g, request
-from flask_smorest import Blueprint
 
 from backend.api import case_schemas as shared
-from backend.api.auth import public
+from backend.api.auth import api_key
+from backend.api.blueprint import Blueprint
 from backend.api.case_routes import add_case_routes
 from backend.api.paging import page
 from backend.api.privacy_routes import add_reveal_route
@@ -15,7 +15,6 @@ from backend.console import case_schemas as schemas
 from backend.console import schemas as console_schemas
 from backend.extensions import db
 from backend.services.cases import intake, views
-from backend.services.errors import NotAuthenticated
 from backend.services.people import api_clients
 
 blp = Blueprint("console_cases", __name__, url_prefix="/api/console",
@@ -38,16 +37,13 @@ add_reveal_route(blp, "/cases")
 
 
 @blp.route("/intake/cases", methods=["POST"])
+@api_key
 @blp.arguments(schemas.MachineCaseSchema)
 @blp.response(201, shared.CaseSummarySchema)
 @blp.doc(security=[{"apiKey": []}])
-@public
 def machine_intake(body):
     """A case from a sensor or an external system (header X-Api-Key), marked as such."""
-    key = request.headers.get("X-Api-Key", "")
-    if not key:
-        raise NotAuthenticated("send the client's key in X-Api-Key", code="api_key_required")
-    case, created = intake.submit_from_machine(api_clients.hash_key(key), body)
+    case, created = intake.submit_from_machine(api_clients.hash_key(request.headers["X-Api-Key"]), body)
     db.session.commit()
     return case, 201 if created else 200
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 
+from backend.api.blueprint import Blueprint
 from backend.api.catalogue_schemas import CategoryNodeSchema, CategorySchema
 from backend.api.schemas import ID
 from backend.console import schemas

@@ -4,8 +4,8 @@ acts on (a profit share WeChat Pay does not know, escrow held past its expected 
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 
+from backend.api.blueprint import Blueprint
 from backend.api.paging import page, page_rows
 from backend.api.schemas import ID
 from backend.console import finance_schemas as schemas

@@ -5,13 +5,13 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend.api.provider_schemas import SlotSchema, distinct
-from backend.api.schemas import Id, RegionRefSchema
+from backend.api.schemas import VERSION, Id, RegionRefSchema
 from backend.models.providers import OFFERING_STATES, PRICE_UNITS, SERVICE_CATEGORIES
 from backend.services.providers.offerings import MAX_PRICE_FEN
 
 
 class OfferingUpdateSchema(ma.Schema):
-    version = ma.fields.Integer(metadata={"description": "the offering version you read"})
+    version = ma.fields.Integer(validate=VERSION, metadata={"description": "the offering version you read"})
     title = ma.fields.String(validate=validate.Length(min=1, max=100))
     category = ma.fields.String(validate=validate.OneOf(SERVICE_CATEGORIES))
     description = ma.fields.String(validate=validate.Length(max=2000))
@@ -36,7 +36,7 @@ class OfferingCreateSchema(OfferingUpdateSchema):
 
 
 class VersionSchema(ma.Schema):
-    version = ma.fields.Integer(metadata={"description": "the offering version you read"})
+    version = ma.fields.Integer(validate=VERSION, metadata={"description": "the offering version you read"})
 
 
 

@@ -3,9 +3,9 @@ open time slots; the county sees those of the providers in its county."""
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 
 from backend.api import provider_schemas as shared
+from backend.api.blueprint import Blueprint
 from backend.api.paging import page
 from backend.api.schemas import ID
 from backend.console import offering_schemas as schemas

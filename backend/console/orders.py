@@ -2,8 +2,7 @@
 administrator follows the county's orders and rules on disputes."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
+from backend.api.blueprint import Blueprint
 from backend.api.order_routes import add_order_routes
 
 blp = Blueprint("console_orders", __name__, url_prefix="/api/console/orders",

@@ -3,9 +3,9 @@ certification timeline, review steps, and the provider's staff."""
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 
 from backend.api import provider_schemas as shared
+from backend.api.blueprint import Blueprint
 from backend.api.paging import page
 from backend.api.schemas import ID
 from backend.console import provider_schemas as schemas

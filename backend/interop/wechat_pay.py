@@ -6,8 +6,8 @@ answered the same way)."""
 from __future__ import annotations
 
 from flask import request
-from flask_smorest import Blueprint
 
+from backend.api.blueprint import Blueprint
 from backend.extensions import db
 from backend.services import runtime
 from backend.services.orders import pay_notices

@@ -31,7 +31,10 @@ def shaped(tmp_path_factory):
 
 def test_an_overdue_clock_reaches_sockets_on_both_workers_from_the_scheduler(shaped):
     resident, hub = shaped.login("demo-resident-1"), shaped.login("demo-hub-dispatcher-1")
-    tree = shaped.call(resident, "GET", "/api/mp/categories").json()
+    answer = shaped.call(resident, "GET", "/api/mp/categories")
+    assert answer.headers["Server"] == "gunicorn"  # gunicorn's bare name: no version to look up
+    assert answer.headers["Cache-Control"] == "no-store"
+    tree = answer.json()
     category = next(n["category"]["id"] for t in tree for n in t["children"] if n["category"]["code"] == "T06-02")
     case = shaped.call(resident, "POST", "/api/mp/cases", json={
         "client_id": "shape-000000001", "category_id": category, "description": "路面塌陷", **SPOT}).json()

@@ -17,7 +17,10 @@ pytestmark = pytest.mark.e2e
 @pytest.mark.own_run   # it stops scripts/run
 def test_a_newcomer_logs_in_as_resident_and_hub_dispatcher_then_stops_it(running):
     assert "demo-hub-dispatcher-1" in running["banner"] and "demo-resident-1" in running["banner"]
-    assert requests.get(f"{running['api']}/healthz", timeout=5).json()["status"] == "ok"
+    health = requests.get(f"{running['api']}/healthz", timeout=5)
+    assert health.json()["status"] == "ok"
+    assert health.headers["Server"] == "shaobao"  # no Werkzeug or Python version to look up
+    assert health.headers["X-Content-Type-Options"] == "nosniff"
 
     resident = login(running, "demo-resident-1")
     me = get(running, "/api/mp/me", resident).json()

@@ -54,8 +54,8 @@ def test_huge_ids_are_404_or_422_not_500(as_user):
     assert response.status_code == 422 and "parent_id" in response.json["error"]["fields"]
 
 
-def test_a_non_json_body_is_422_in_the_error_shape(client):
+def test_a_non_json_body_is_415_in_the_error_shape(client):
     response = client.post("/api/mp/auth/login", data="code=abc",
                            headers={"Content-Type": "application/x-www-form-urlencoded"})
-    assert response.status_code == 422
+    assert response.status_code == 415
     assert set(response.json["error"]) == {"code", "message", "fields"}

@@ -40,7 +40,7 @@ def test_onboarding_end_to_end(as_user):
     mine = applicant.get("/api/mp/providers").json
     assert mine[0]["status"] == "more_requested" and mine[0]["status_reason"] == "请补充食品经营许可证"
     version = applicant.get(f"/api/mp/providers/{pid}").json["version"]
-    edited = applicant.patch(f"/api/mp/providers/{pid}", json={
+    edited = applicant.put(f"/api/mp/providers/{pid}", json={
         "version": version, "categories": ["elderly_care", "housekeeping"],
         "qualification_photo_ids": [qualification, upload(applicant, colour=(1, 2, 250))]})
     assert edited.status_code == 200, edited.json

@@ -7,7 +7,8 @@ from backend.wechat.pay_types import PayUnavailable
 from config import settings
 
 PRODUCTION = {"SHAOBAO_ENV": "production", "DATABASE_URL": "postgresql://u@h/db", "SECRET_KEY": "x" * 40,
-              "WECHAT_APPID": "wx1234567890abcdef", "WECHAT_SECRET": "s" * 32}
+              "WECHAT_APPID": "wx1234567890abcdef", "WECHAT_SECRET": "s" * 32,
+              "SOCKETIO_CORS_ORIGINS": "https://console.example.gov.cn"}
 REAL_PAY = {"WECHATPAY_SP_MCHID": "1612345678", "WECHATPAY_SP_NAME": "某某科技有限公司",
             "WECHATPAY_CERT_SERIAL_NO": "5157F09EFDC096DE15EBE81A47057A72",
             "WECHATPAY_PRIVATE_KEY_PATH": "/etc/shaobao/apiclient_key.pem",

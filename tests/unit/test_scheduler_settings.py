@@ -8,7 +8,8 @@ from backend.services.clock import OffsetFileClock
 from config import settings
 
 PRODUCTION = {"SHAOBAO_ENV": "production", "DATABASE_URL": "postgresql://u@h/db", "SECRET_KEY": "x" * 40,
-              "WECHAT_APPID": "wx1234567890abcdef", "WECHAT_SECRET": "s" * 32}
+              "WECHAT_APPID": "wx1234567890abcdef", "WECHAT_SECRET": "s" * 32,
+              "SOCKETIO_CORS_ORIGINS": "https://console.example.gov.cn"}
 
 
 def test_defaults():

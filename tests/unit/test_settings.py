@@ -20,15 +20,17 @@ def test_production_refuses_defaults():
     with pytest.raises(settings.ConfigError) as err:
         settings.load({"SHAOBAO_ENV": "production"})
     message = str(err.value)
-    for problem in ("DATABASE_URL", "SECRET_KEY", "WECHAT_SECRET", "WECHAT_APPID"):
+    for problem in ("DATABASE_URL", "SECRET_KEY", "WECHAT_SECRET", "WECHAT_APPID", "SOCKETIO_CORS_ORIGINS"):
         assert problem in message
 
 
 def test_production_starts_when_told_everything():
     config = settings.load({"SHAOBAO_ENV": "production", "DATABASE_URL": "postgresql://u@h/db",
                             "SECRET_KEY": "x" * 40, "WECHAT_APPID": "wx1234567890abcdef",
-                            "WECHAT_SECRET": "s" * 32})
+                            "WECHAT_SECRET": "s" * 32,
+                            "SOCKETIO_CORS_ORIGINS": "https://console.example.gov.cn"})
     assert config["SHAOBAO_ENV"] == "production"
+    assert config["SOCKETIO_CORS_ORIGINS"] == ["https://console.example.gov.cn"]
     assert config["WECHAT_API_BASE"] == "https://api.weixin.qq.com"
 
 

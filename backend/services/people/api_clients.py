@@ -9,11 +9,21 @@ import sqlalchemy as sa
 from backend.extensions import db
 from backend.models import ApiClient, Region
 from backend.services import access, audit
-from backend.services.errors import NotFound
+from backend.services.errors import NotAuthenticated, NotFound
 
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def authenticate(key: str) -> ApiClient:
+    """The active client holding this key; NotAuthenticated otherwise."""
+    client = db.session.scalar(sa.select(ApiClient).where(ApiClient.key_hash == hash_key(key),
+                                                          ApiClient.active)) if key else None
+    if client is None:
+        raise NotAuthenticated("send an active client's key in X-Api-Key",
+                               code="invalid_api_key" if key else "api_key_required")
+    return client
 
 
 def snapshot(client: ApiClient) -> dict:
