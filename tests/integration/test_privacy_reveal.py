@@ -134,3 +134,16 @@ def test_the_grid_worker_reveals_while_verifying_on_site(as_user, place):
     db.session.flush()
     response = worker.post(f"/api/mp/cases/{place.case}/reveal", json=body)
     assert response.status_code == 200 and response.json["phone"] == REPORTER_PHONE
+
+
+def test_a_follower_cannot_search_the_text_it_may_not_read(as_user, place):
+    """A supporter follows the case without its description: the text search must not answer
+    for it either, or its words (the numbers typed in it included) come out one guess at a
+    time."""
+    supporter = as_user(place.supporter.openid)
+    followed = supporter.get("/api/mp/cases?scope=supported").json
+    assert [(c["id"], c["description"]) for c in followed] == [(place.case, None)]
+    for probe in ("13912345678", "请回电", "幸福路"):
+        assert supporter.get("/api/mp/cases", query_string={"q": probe}).json == [], probe
+    reporter = as_user(place.reporter.openid)
+    assert [c["id"] for c in reporter.get("/api/mp/cases", query_string={"q": "请回电"}).json] == [place.case]
