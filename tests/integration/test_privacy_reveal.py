@@ -11,6 +11,7 @@ from backend.extensions import db
 from backend.models import Case, CaseSupport, Provider, Region, User
 from tests.factories import CaseFactory, GridFactory, OrderFactory, UserFactory, holder
 from tests.integration.case_helpers import act
+from tests.integration.order_helpers import Shop
 from tests.integration.provider_helpers import DEMO_APPLICATION_CODE, provider_id, review
 
 REPORTER_PHONE = "13912345678"
@@ -147,3 +148,24 @@ def test_a_follower_cannot_search_the_text_it_may_not_read(as_user, place):
         assert supporter.get("/api/mp/cases", query_string={"q": probe}).json == [], probe
     reporter = as_user(place.reporter.openid)
     assert [c["id"] for c in reporter.get("/api/mp/cases", query_string={"q": "请回电"}).json] == [place.case]
+
+
+def test_a_dispute_rulings_words_in_the_refund_are_masked_for_all_but_its_author(client, as_user, sim, app):
+    """The county's ruling is masked in the order's timeline; the refund it makes repeats the
+    words (its reason), and must read the same."""
+    shop = Shop(client, as_user, sim, app)
+    try:
+        order = shop.paid_order()
+        for action in ("accept", "start", "complete"):
+            shop.step(shop.staff, order["id"], action)
+        assert shop.step(shop.resident, order["id"], "dispute", {"reason": "只做了一半"}, face="mp").status_code == 200
+        ruled = shop.step(shop.county, order["id"], "resolve", {"refund_fen": 4_000, "reason": "退一半，疑问致电13812340000"})
+        assert ruled.status_code == 200, ruled.get_json()
+        masked = "dispute ruling: 退一半，疑问致电138****0000"
+        assert shop.get(order["id"])["refunds"][0]["reason"] == masked                    # the resident
+        assert shop.get(order["id"], who=shop.staff)["refunds"][0]["reason"] == masked    # the provider
+        assert shop.get(order["id"], who=shop.county)["refunds"][0]["reason"].endswith("13812340000")
+        staff_list = shop.staff.get("/api/console/refunds").get_json()
+        assert [r["reason"] for r in staff_list if r["order_id"] == order["id"]] == [masked]
+    finally:
+        shop.close()
