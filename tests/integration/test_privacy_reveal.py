@@ -159,7 +159,8 @@ def test_a_dispute_rulings_words_in_the_refund_are_masked_for_all_but_its_author
         for action in ("accept", "start", "complete"):
             shop.step(shop.staff, order["id"], action)
         assert shop.step(shop.resident, order["id"], "dispute", {"reason": "只做了一半"}, face="mp").status_code == 200
-        ruled = shop.step(shop.county, order["id"], "resolve", {"refund_fen": 4_000, "reason": "退一半，疑问致电13812340000"})
+        ruling = {"refund_fen": 4_000, "reason": "退一半，疑问致电13812340000"}
+        ruled = shop.step(shop.county, order["id"], "resolve", ruling)
         assert ruled.status_code == 200, ruled.get_json()
         masked = "dispute ruling: 退一半，疑问致电138****0000"
         assert shop.get(order["id"])["refunds"][0]["reason"] == masked                    # the resident
