@@ -170,3 +170,19 @@ def test_a_dispute_rulings_words_in_the_refund_are_masked_for_all_but_its_author
         assert [r["reason"] for r in staff_list if r["order_id"] == order["id"]] == [masked]
     finally:
         shop.close()
+
+
+def test_a_search_does_not_unmask_a_number_digit_by_digit(as_user, place):
+    """A handler reads 139****5678: searching for the hidden digits must not answer, or the
+    number comes out one guess at a time without a reveal (nor its audit row)."""
+    hub = as_user(place.hub.openid)
+
+    def found(caller, probe, face="console"):
+        listed = caller.get(f"/api/{face}/cases", query_string={"q": probe}).json
+        return place.case in {c["id"] for c in listed}
+
+    for probe in ("13912345678", "1391", "9123", "62345678", "199003071234"):
+        assert not found(hub, probe), probe
+    for probe in ("139", "5678", "请回电", "幸福路1号", "110101"):   # what the hub reads
+        assert found(hub, probe), probe
+    assert found(as_user(place.reporter.openid), "13912345678", face="mp")   # their own words
