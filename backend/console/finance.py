@@ -12,7 +12,7 @@ from backend.console import finance_schemas as schemas
 from backend.extensions import db
 from backend.services.finance import problems, reconciliation
 from backend.services.finance import totals as finance
-from backend.services.orders import refunds, settlements
+from backend.services.orders import refunds, settlements, views
 
 blp = Blueprint("console_finance", __name__, url_prefix="/api/console",
                 description="Refunds, reconciliation with WeChat Pay, settlement totals, order ledgers, "
@@ -25,7 +25,7 @@ blp = Blueprint("console_finance", __name__, url_prefix="/api/console",
 @blp.paginate()
 def list_refunds(query, pagination_parameters):
     """Refunds, newest first: a provider's staff see their provider's, the county administrator the county's."""
-    return page(finance.refunds(g.viewer, query.get("status")), pagination_parameters)
+    return views.refunds_as_read(g.viewer, page(finance.refunds(g.viewer, query.get("status")), pagination_parameters))
 
 
 @blp.route(f"/refunds/<{ID}:refund_id>/retry", methods=["POST"])

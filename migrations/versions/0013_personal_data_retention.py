@@ -2,7 +2,7 @@
 the retention job claims from (closed cases not yet anonymised, oldest first).
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-02
 """
 import sqlalchemy as sa

@@ -3,7 +3,7 @@ answers in a row, when the next query is due; when WeChat Pay was found not to k
 profit share (a ledger problem) and what the county did about it.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-02
 """
 import sqlalchemy as sa

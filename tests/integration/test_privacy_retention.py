@@ -9,9 +9,20 @@ import pytest
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import AuditEntry, Case, CaseLog, CasePhoto, CaseSupport, Deadline, OutboxEffect, Photo, PhotoOwner
+from backend.models import (
+    AuditEntry,
+    Case,
+    CaseLog,
+    CasePhoto,
+    CaseSupport,
+    Deadline,
+    IdempotencyKey,
+    OutboxEffect,
+    Photo,
+    PhotoOwner,
+)
 from backend.scheduler import process, retention_jobs
-from backend.services import runtime
+from backend.services import idempotency, runtime
 from backend.services.cases import photos
 from tests.factories import CaseFactory, GridFactory, UserFactory, holder
 from tests.integration.case_helpers import act, upload
@@ -95,6 +106,23 @@ def test_a_closed_case_is_anonymised_once_after_the_period(closed, frozen):
     frozen.advance(days=30)
     assert retention_jobs.run(HOLDER) == {"cases": 0, "photo_originals": 0}
     assert db.session.get(Case, closed.case).anonymised_at == moment
+
+
+def test_the_reports_replay_key_no_longer_links_its_reporter_to_the_case(closed, frozen):
+    """The phone's idempotency key for the report (owner user:<reporter>, answer {case_id})
+    is a reporter link too: a case past retention needs no replay, so the key goes with it."""
+    case = db.session.get(Case, closed.case)
+    case.client_id = "report-0001"
+    body = {"client_id": case.client_id, "description": case.description}
+    assert idempotency.claim(f"user:{closed.reporter.id}", case.client_id, body, 201, {"case_id": case.id})
+    other = idempotency.claim(f"user:{closed.reporter.id}", "report-0002", {"client_id": "report-0002"}, 201,
+                              {"case_id": CaseFactory(reporter=closed.reporter).id})
+    db.session.flush()
+    frozen.advance(days=runtime.setting("PERSONAL_DATA_RETENTION_DAYS") + 1)
+    assert retention_jobs.run(HOLDER)["cases"] == 1
+    keys = db.session.scalars(sa.select(IdempotencyKey.key).where(
+        IdempotencyKey.owner == f"user:{closed.reporter.id}")).all()
+    assert other and keys == ["report-0002"]   # the open case's key stays
 
 
 def test_open_cases_and_photos_still_needed_are_kept(closed, as_user, frozen):

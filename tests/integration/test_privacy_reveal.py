@@ -11,6 +11,7 @@ from backend.extensions import db
 from backend.models import Case, CaseSupport, Provider, Region, User
 from tests.factories import CaseFactory, GridFactory, OrderFactory, UserFactory, holder
 from tests.integration.case_helpers import act
+from tests.integration.order_helpers import Shop
 from tests.integration.provider_helpers import DEMO_APPLICATION_CODE, provider_id, review
 
 REPORTER_PHONE = "13912345678"
@@ -134,3 +135,54 @@ def test_the_grid_worker_reveals_while_verifying_on_site(as_user, place):
     db.session.flush()
     response = worker.post(f"/api/mp/cases/{place.case}/reveal", json=body)
     assert response.status_code == 200 and response.json["phone"] == REPORTER_PHONE
+
+
+def test_a_follower_cannot_search_the_text_it_may_not_read(as_user, place):
+    """A supporter follows the case without its description: the text search must not answer
+    for it either, or its words (the numbers typed in it included) come out one guess at a
+    time."""
+    supporter = as_user(place.supporter.openid)
+    followed = supporter.get("/api/mp/cases?scope=supported").json
+    assert [(c["id"], c["description"]) for c in followed] == [(place.case, None)]
+    for probe in ("13912345678", "请回电", "幸福路"):
+        assert supporter.get("/api/mp/cases", query_string={"q": probe}).json == [], probe
+    reporter = as_user(place.reporter.openid)
+    assert [c["id"] for c in reporter.get("/api/mp/cases", query_string={"q": "请回电"}).json] == [place.case]
+
+
+def test_a_dispute_rulings_words_in_the_refund_are_masked_for_all_but_its_author(client, as_user, sim, app):
+    """The county's ruling is masked in the order's timeline; the refund it makes repeats the
+    words (its reason), and must read the same."""
+    shop = Shop(client, as_user, sim, app)
+    try:
+        order = shop.paid_order()
+        for action in ("accept", "start", "complete"):
+            shop.step(shop.staff, order["id"], action)
+        assert shop.step(shop.resident, order["id"], "dispute", {"reason": "只做了一半"}, face="mp").status_code == 200
+        ruling = {"refund_fen": 4_000, "reason": "退一半，疑问致电13812340000"}
+        ruled = shop.step(shop.county, order["id"], "resolve", ruling)
+        assert ruled.status_code == 200, ruled.get_json()
+        masked = "dispute ruling: 退一半，疑问致电138****0000"
+        assert shop.get(order["id"])["refunds"][0]["reason"] == masked                    # the resident
+        assert shop.get(order["id"], who=shop.staff)["refunds"][0]["reason"] == masked    # the provider
+        assert shop.get(order["id"], who=shop.county)["refunds"][0]["reason"].endswith("13812340000")
+        staff_list = shop.staff.get("/api/console/refunds").get_json()
+        assert [r["reason"] for r in staff_list if r["order_id"] == order["id"]] == [masked]
+    finally:
+        shop.close()
+
+
+def test_a_search_does_not_unmask_a_number_digit_by_digit(as_user, place):
+    """A handler reads 139****5678: searching for the hidden digits must not answer, or the
+    number comes out one guess at a time without a reveal (nor its audit row)."""
+    hub = as_user(place.hub.openid)
+
+    def found(caller, probe, face="console"):
+        listed = caller.get(f"/api/{face}/cases", query_string={"q": probe}).json
+        return place.case in {c["id"] for c in listed}
+
+    for probe in ("13912345678", "1391", "9123", "62345678", "199003071234"):
+        assert not found(hub, probe), probe
+    for probe in ("139", "5678", "请回电", "幸福路1号", "110101"):   # what the hub reads
+        assert found(hub, probe), probe
+    assert found(as_user(place.reporter.openid), "13912345678", face="mp")   # their own words

@@ -14,12 +14,12 @@ import requests
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import AuditEntry, OutboxEffect, Settlement
+from backend.models import AuditEntry, OutboxEffect, Settlement, User
 from backend.scheduler import order_jobs
 from backend.services import runtime
 from backend.services.orders import settlements
 from backend.wechat.simulator import world_of
-from tests.factories import CountyFactory, holder
+from tests.factories import CountyFactory, GrantFactory, holder
 from tests.integration.order_helpers import Shop, balances
 
 PROBLEMS = "/api/console/ledger/problems"
@@ -202,6 +202,22 @@ def test_only_the_county_administrator_acts_and_only_on_its_county(shop, as_user
     assert other.get(PROBLEMS).get_json() == []
     assert act(shop, settlement, "rerequest", who=other).status_code == 404
     assert shop.county.post("/api/console/settlements/999999999/release").status_code == 404
+
+
+def test_another_countys_administrator_who_serves_or_ordered_it_may_not_act(shop):
+    """Seeing the order as its provider's staff or its resident is not being its county: a
+    county administrator elsewhere who is also one of those may not release its escrow (the
+    platform's fee forgone, to their own provider) nor re-request it."""
+    _, settlement = unknown(shop)
+    for openid, who in (("demo-provider-staff-1", shop.staff), ("demo-resident-1", shop.resident)):
+        user = db.session.scalar(sa.select(User).where(User.openid == openid))
+        GrantFactory(user=user, role="county_admin", region=CountyFactory())
+        db.session.commit()
+        for action in ("release", "rerequest"):
+            refused = act(shop, settlement, action, who=who)
+            assert refused.status_code == 403, (openid, action, refused.get_json())
+    db.session.refresh(settlement)
+    assert settlement.resolution is None and settlement.unknown_at is not None
 
 
 def test_a_settlement_that_is_no_problem_is_left_alone(shop):

@@ -26,6 +26,7 @@ from backend.services.access.cases import (
 from backend.services.access.orders import (
                                            ensure_finance_viewer,
                                            ensure_money_viewer,
+                                           ensure_order_county,
                                            finance_filter,
                                            order_filter,
                                            order_relations,
@@ -80,7 +81,8 @@ __all__ = [
     "audit_filter", "case_ancestor_path", "case_filter", "case_relations", "case_rooms", "catalogue_filter",
     "department_filter", "effect_filter", "effects_as_seen", "ensure_audit_exporter", "ensure_county_admin",
     "ensure_duties_apart", "ensure_finance_viewer", "ensure_may_grant", "ensure_may_manage_staff",
-    "ensure_may_manage_user", "ensure_may_reveal", "ensure_money_viewer", "ensure_provider_staff",
+    "ensure_may_manage_user", "ensure_may_reveal", "ensure_money_viewer", "ensure_order_county",
+    "ensure_provider_staff",
     "ensure_region_admin", "finance_filter", "get_visible", "grant_filter", "grant_path", "grant_room",
     "grant_scope_path", "grant_scopes", "hidden_reporters", "may_grant", "may_reveal", "offering_filter",
     "order_filter", "order_relations", "order_viewers", "photo_filter", "provider_filter", "provider_photo_filter",

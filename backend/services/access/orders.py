@@ -56,6 +56,15 @@ def ensure_finance_viewer(viewer: Viewer) -> None:
         raise Forbidden("only the county administrator may see the marketplace's money")
 
 
+def ensure_order_county(viewer: Viewer, order: Order) -> None:
+    """Acting on an order's money for the county (re-request or release its profit share):
+    the order's own county administrators, or the platform's. Seeing the order as its
+    resident or its provider's staff is not enough, even for a county administrator
+    elsewhere: releasing forgoes the platform's fee in the provider's favour."""
+    if "county_admin" not in order_relations(viewer, order):
+        raise Forbidden("only the order's county administrator acts on its settlement")
+
+
 def reconciliation_filter(viewer: Viewer):
     """Reconciliation runs, scoped like orders: a county's administrators read their
     county's runs; the platform's administrators every run (the whole bill's too)."""

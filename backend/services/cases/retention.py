@@ -1,9 +1,9 @@
 """Retention of personal data (PIPL: kept no longer than needed). A case closed more than
 PERSONAL_DATA_RETENTION_DAYS ago is anonymised once (anonymised_at marks it):
 
-- the people: the reporter link (reporter_id, its client id), the supporters' links (the
-  count stays), the reporter's actor link on its timeline rows and its photo ownerships,
-  the recipients of the case's settled messages;
+- the people: the reporter link (reporter_id, its client id, the phone's replay key for
+  the report), the supporters' links (the count stays), the reporter's actor link on its
+  timeline rows and its photo ownerships, the recipients of the case's settled messages;
 - what they wrote: phone and ID-card numbers in the description, address, form answers and
   timeline payloads are masked for good (privacy.masking);
 - the place: the exact point moves to its grid's centroid (the smallest region's, between
@@ -27,7 +27,17 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import Case, CaseLog, CasePhoto, CaseSupport, OutboxEffect, Photo, PhotoOwner, Region
+from backend.models import (
+    Case,
+    CaseLog,
+    CasePhoto,
+    CaseSupport,
+    IdempotencyKey,
+    OutboxEffect,
+    Photo,
+    PhotoOwner,
+    Region,
+)
 from backend.models.providers import ProviderDocument
 from backend.services import audit, clock, runtime
 from backend.services.cases import photos
@@ -81,6 +91,11 @@ def anonymise(case: Case, now: datetime) -> int:
     db.session.execute(sa.update(OutboxEffect).where(OutboxEffect.case_id == case.id,
                                                      OutboxEffect.outcome.is_not(None))
                        .values(recipient_id=None).execution_options(synchronize_session=False))
+    if reporter_id is not None and case.client_id:
+        # The phone's replay key for the report (intake's owner user:<id>, the client id ->
+        # this case) links the reporter to it as well; a year on, no phone retries it.
+        db.session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.owner == f"user:{reporter_id}",
+                                                           IdempotencyKey.key == case.client_id))
     case.lng, case.lat = _coarse_point(case)
     case.reporter_id, case.client_id, case.address = None, None, None
     case.description = mask_text(case.description)

@@ -118,6 +118,7 @@ def _resolve(viewer, settlement_id: int, resolution: str) -> Settlement:
     if order_id is None:
         raise NotFound("no such settlement")
     order = access.visible_order(viewer, order_id, lock=True)
+    access.ensure_order_county(viewer, order)
     settlement = db.session.get(Settlement, settlement_id, populate_existing=True)
     if settlement.resolution is not None and settlement.unknown_at is None:
         in_flight = _in_flight(settlement)
