@@ -19,6 +19,7 @@ from collections.abc import Callable
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
+from flask_limiter.util import get_qualified_name
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend.api import errors
@@ -76,15 +77,27 @@ def register(app: Flask) -> Limiter:
                          "socket_timeout": REDIS_TIMEOUT_SECONDS} if redis_url else {},
         in_memory_fallback_enabled=True, swallow_errors=True, headers_enabled=False)
     for endpoint, (setting, key) in LIMITED.items():
-        view = app.view_functions.get(endpoint)
-        if view is None:
-            raise LookupError(f"backend/api/limits.py limits {endpoint}, which is no endpoint")
         app.view_functions[endpoint] = limiter.shared_limit(
-            _configured(setting), scope=setting, key_func=key)(view)
+            _configured(setting), scope=setting, key_func=key)(_view(app, endpoint))
     app.register_error_handler(RateLimitExceeded, _refuse)
     app.extensions["shaobao_limiter"] = limiter
     _document(app)
     return limiter
+
+
+def _view(app: Flask, endpoint: str):
+    """The endpoint's view; Flask-Limiter files a limit under the view's qualified name, so
+    two limited views sharing one (routes added by a function, for both faces) would get
+    each other's limits."""
+    view = app.view_functions.get(endpoint)
+    if view is None:
+        raise LookupError(f"backend/api/limits.py limits {endpoint}, which is no endpoint")
+    named = get_qualified_name(view)
+    twins = [e for e in LIMITED if e != endpoint and e in app.view_functions
+             and get_qualified_name(app.view_functions[e]) == named]
+    if twins:
+        raise LookupError(f"{endpoint} and {twins[0]} share the view name {named}: give them their own")
+    return view
 
 
 def _configured(setting: str) -> Callable[[], str]:
