@@ -18,7 +18,7 @@ from backend import (
     health,
     models,  # noqa: F401  (registers the tables)
 )
-from backend.api import hardening
+from backend.api import hardening, limits
 from backend.api.auth import authenticate_request
 from backend.api.openapi import API_SETTINGS, Api
 from backend.cli import COMMANDS
@@ -51,6 +51,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_effects(app)
     register_api(app)
     register_hardening(app)
+    limits.register(app)
     register_sockets(app)
     register_health(app)
     register_cli(app)

@@ -10,6 +10,8 @@ import math
 import os
 from pathlib import Path
 
+from limits import parse_many
+
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-only-secret-key-not-for-production"
 DEV_WECHAT_APPID = "wxd0000000000sim0"
@@ -166,6 +168,7 @@ def load(environ: dict | None = None) -> dict:
         **sockets(env),
         **marketplace(env),
         **wechat_pay(env, name),
+        **abuse_limits(env),
     }
     if name == "production":
         check_production(settings, env)
@@ -299,6 +302,41 @@ def sockets(env) -> dict:
         "RESYNC_MAX_ENTRIES": number(env, "RESYNC_MAX_ENTRIES", "50", int),
         "RESYNC_MAX_CASES": number(env, "RESYNC_MAX_CASES", "100", int),
     }
+
+
+# What each limited thing allows, in Flask-Limiter's syntax ("10/minute;100/hour"); empty
+# turns that limit off. backend/api/limits.py says which routes spend each and by what key.
+# Headroom: a phone resending a report on a village network, a hub working fast.
+LIMIT_DEFAULTS = {
+    "LIMIT_LOGIN": "10/minute",                      # per client address
+    "LIMIT_REPORTS": "10/minute;60/hour",            # per user, from here on
+    "LIMIT_PHOTOS": "30/minute;200/hour",            # 9 a report, 18 an application
+    "LIMIT_SUPPORT": "20/minute;200/hour",
+    "LIMIT_SIMILAR": "60/minute;600/hour",
+    "LIMIT_ORDERS": "10/minute;60/hour",
+    "LIMIT_PAYMENTS": "20/minute;120/hour",
+    "LIMIT_PROVIDER_APPLICATIONS": "5/minute;20/day",   # applying and resubmitting
+    "LIMIT_INTAKE": "600/minute",                    # per API key (a sensor, 12345)
+}
+
+
+def abuse_limits(env) -> dict:
+    """The abuse limits, and how many proxies of ours stand in front (X-Forwarded-For is
+    believed that far back, and only then)."""
+    values = {}
+    for key, default in LIMIT_DEFAULTS.items():
+        value = env.get(key, default).strip()
+        try:
+            if value:
+                parse_many(value)
+        except ValueError:
+            raise ConfigError(f"{key} must be limits such as \"10/minute;100/hour\" (or empty), "
+                              f"not {value!r}") from None
+        values[key] = value
+    raw = env.get("TRUSTED_PROXY_COUNT", "0")
+    if not (raw.isascii() and raw.isdigit()):
+        raise ConfigError(f"TRUSTED_PROXY_COUNT must be a whole number of proxies (0: none), not {raw!r}")
+    return {**values, "TRUSTED_PROXY_COUNT": int(raw)}
 
 
 def check_production(settings: dict, env) -> None:

@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 from backend.services import runtime
 from backend.wechat.pay_keys import ensure_dev_keys
 from backend.wechat.simulator import PaySimConfig, QuietRequestHandler, create_simulator_app
+from config.settings import LIMIT_DEFAULTS
 
 # Fixture modules every test may name (pytest takes pytest_plugins only from the top-level
 # conftest); a test module imports from them only constants and helpers.
@@ -24,6 +25,10 @@ pytest_plugins = ("tests.integration.wechat_fixtures", "tests.integration.pay_fi
 SIM_APPID = "wx00000000000tests"
 SIM_SECRET = "suite-secret-never-logged"
 SIM_SP_MCHID = "1900000001"
+# Every abuse limit stays on in the suite, each set here: high enough for the suite's own
+# bursts (all its requests come from one address, many from the same demo users);
+# tests/integration/test_limits.py lowers one at a time.
+SUITE_LIMITS = {key: "10000/minute" for key in LIMIT_DEFAULTS}
 
 
 def reset_postgres(url: str) -> None:
@@ -112,7 +117,7 @@ def app(database_url, sim, suite_pay_keys, tmp_path_factory):
         "SHAOBAO_ENV": "test", "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
         "VAR_DIR": str(tmp_path_factory.mktemp("var")), "REDIS_URL": None,
         "WECHAT_APPID": SIM_APPID, "WECHAT_SECRET": SIM_SECRET, "WECHAT_API_BASE": sim.url,
-        "WECHAT_TIMEOUT_SECONDS": 2.0, "OUTBOX_DELIVERY": "inline",
+        "WECHAT_TIMEOUT_SECONDS": 2.0, "OUTBOX_DELIVERY": "inline", **SUITE_LIMITS,
         # Notifications reach the app through the simulator's deliver hook (the app is not
         # served over HTTP here): see tests/integration/order_helpers.py.
         **pay_settings(suite_pay_keys, sim.url, "http://127.0.0.1:9"),

@@ -108,7 +108,9 @@ class Deployment:
                                                                         "REDIS_URL", "SOCKETIO_"))}
         env.update(SHAOBAO_VAR_DIR=str(tmp / "var"), FLASK_APP="backend.app:create_app", PYTHONUNBUFFERED="1",
                    WECHAT_SIM_PORT=str(self.sim_port), WECHAT_API_BASE=self.sim, REDIS_URL=self.redis.url,
-                   PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+                   PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+                   # The production limits, but for logins: every phone here is 127.0.0.1.
+                   LIMIT_LOGIN="100/minute")
         if os.environ.get("SHAOBAO_TEST_DATABASE_URL"):
             env["DATABASE_URL"] = fresh_database(os.environ["SHAOBAO_TEST_DATABASE_URL"], "shaobao_realtime")
         self.env = env

@@ -17,7 +17,7 @@ import requests
 import socketio
 
 from backend.wechat.simulator import QuietRequestHandler
-from tests.conftest import SIM_APPID, SIM_SECRET, LiveServer, fresh_database
+from tests.conftest import SIM_APPID, SIM_SECRET, SUITE_LIMITS, LiveServer, fresh_database
 
 RECHECK_SECONDS = 0.3
 
@@ -39,7 +39,7 @@ def make_app(database_url: str, var_dir, sim_url: str, **overrides):
         "VAR_DIR": str(var_dir), "REDIS_URL": None, "WECHAT_APPID": SIM_APPID,
         "WECHAT_SECRET": SIM_SECRET, "WECHAT_API_BASE": sim_url, "WECHAT_TIMEOUT_SECONDS": 2.0,
         "SOCKETIO_ASYNC_MODE": "threading", "SOCKET_RECHECK_SECONDS": RECHECK_SECONDS,
-        "RESYNC_MAX_ENTRIES": 5,
+        "RESYNC_MAX_ENTRIES": 5, **SUITE_LIMITS,   # many logins, all from 127.0.0.1
         # These tests push by hand and count what each socket heard between markers: the
         # relay's own pushes would land in the count (relay to sockets: tests/e2e).
         "OUTBOX_DELIVERY": "off", **overrides})
