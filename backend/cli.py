@@ -27,10 +27,19 @@ def seed():
     """Load data files from config/."""
 
 
+def refuse_demo_in_production() -> None:
+    # The demo county holds made-up administrators (platform, security, audit): in a real
+    # county they would be accounts nobody is answerable for.
+    if current_app.config["SHAOBAO_ENV"] == "production":
+        raise click.ClickException("the demo county is not loaded in production: run `flask db upgrade` "
+                                   "and `flask seed catalogue`")
+
+
 @seed.command("demo")
 @with_appcontext
 def seed_demo():
     """Load the demo county (regions, departments, users); loading twice changes nothing."""
+    refuse_demo_in_production()
     counts = demo_seed.load()
     db.session.commit()
     click.echo("demo county loaded: " + ", ".join(f"{v} {k} added" for k, v in counts.items()))
@@ -53,6 +62,7 @@ def setup(ctx):
     """Bring the database up to date, then load the catalogue and the demo county (each step
     idempotent): what scripts/run does first, in one process, since each `flask` start
     costs seconds (the imports)."""
+    refuse_demo_in_production()
     flask_migrate.upgrade()
     ctx.invoke(seed_catalogue)
     ctx.invoke(seed_demo)

@@ -71,9 +71,8 @@ def node_ready() -> str:
 
 def prepare(env: dict) -> tuple[int, str]:
     """A demo county in a throwaway SQLite file; a case of demo-resident-1 and a token."""
-    for command in (["db", "upgrade"], ["seed", "catalogue"], ["seed", "demo"]):
-        subprocess.run([str(BIN / "flask"), *command], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([str(BIN / "flask"), "setup"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     script = """
 import json, sqlalchemy as sa
 from backend.app import create_app

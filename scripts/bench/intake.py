@@ -62,9 +62,10 @@ def environment(sim_port: int) -> dict:
 
 
 def prepare(env: dict) -> None:
-    for command in (["db", "upgrade"], ["seed", "catalogue"], ["seed", "demo"]):
-        subprocess.run([str(BIN / "flask"), *command], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # The demo county's users report here; production refuses to load it, so the
+    # database is prepared as a development install would be, then served as production.
+    subprocess.run([str(BIN / "flask"), "setup"], cwd=ROOT, env={**env, "SHAOBAO_ENV": "development"},
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, 'scripts/bench'); "
                     "import bare_app; bare_app.create_table()"], cwd=ROOT, env=env, check=True)
 

@@ -21,10 +21,14 @@ SERVICES = ROOT / "scripts/lib/services.sh"
 DURABLE = ("fsync", "synchronous_commit", "full_page_writes")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port(*taken: int) -> int:
+    """A port nobody listens on now, other than those taken (one just released may come again)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in taken:
+            return port
 
 
 def spawn(command: list[str], env: dict, log: Path) -> subprocess.Popen:

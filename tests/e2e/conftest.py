@@ -23,10 +23,15 @@ from tests.conftest import fresh_database
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port(*taken: int) -> int:
+    """A port nobody listens on now, other than those taken (the system may hand out a
+    port just released again)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in taken:
+            return port
 
 
 def until(condition, what: str, timeout: float = 60, every: float = 0.05):
@@ -67,7 +72,8 @@ _RUN_NUMBERS = itertools.count(1)
 @contextlib.contextmanager
 def started(var_dir: Path, run_env: dict):
     """scripts/run as a newcomer starts it, until Ctrl-C: its URLs, banner, process, output."""
-    port, sim_port = free_port(), free_port()
+    port = free_port()
+    sim_port = free_port(port)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SHAOBAO_", "DATABASE_URL", "FLASK_"))}
     env.update(PORT=str(port), WECHAT_SIM_PORT=str(sim_port), SHAOBAO_VAR_DIR=str(var_dir), **run_env)
     if os.environ.get("SHAOBAO_TEST_DATABASE_URL"):

@@ -102,7 +102,8 @@ class Deployment:
     def __init__(self, tmp: Path, workers: int = 2):
         self.tmp, self.workers = tmp, workers
         self.redis = Redis(tmp)
-        self.port, self.sim_port = free_port(), free_port()
+        self.port = free_port()
+        self.sim_port = free_port(self.port)
         self.api, self.sim = f"http://127.0.0.1:{self.port}", f"http://127.0.0.1:{self.sim_port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SHAOBAO_", "DATABASE_URL", "FLASK_",
                                                                         "REDIS_URL", "SOCKETIO_"))}
