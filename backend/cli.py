@@ -1,4 +1,4 @@
-"""flask commands: setup, seed, cases, outbox, scheduler, sockets, wechat-sim, orders, pay, clock, privacy."""
+"""flask commands: setup, seed, cases, outbox, scheduler, sockets, wechat-sim, orders, pay, clock, privacy, people."""
 from __future__ import annotations
 
 import re
@@ -18,7 +18,9 @@ from backend.scheduler import jobs, order_jobs, process, retention_jobs
 from backend.services import runtime
 from backend.services.catalogue import categories
 from backend.services.clock import OffsetFileClock
+from backend.services.errors import DomainError
 from backend.services.finance import reconciliation
+from backend.services.people import bootstrap
 from backend.wechat.simulator import serve as serve_simulator
 
 
@@ -122,6 +124,25 @@ def privacy_anonymise():
     a running scheduler, which does the same every SCHEDULER_RETENTION_SECONDS)."""
     counts = retention_jobs.run()
     click.echo("anonymised: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
+@click.group("people")
+def people():
+    """Accounts an operator sets up from the shell."""
+
+
+@people.command("first-security-admin")
+@click.argument("openid")
+@with_appcontext
+def first_security_admin(openid):
+    """Make the user with OPENID (they log in once first) the install's first security
+    administrator, who grants every role from then on; refused once there is one."""
+    try:
+        row = bootstrap.first_security_admin(openid)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"{openid} is the security administrator (grant {row.id}); the audit log has it")
 
 
 @click.group("outbox")
@@ -269,4 +290,4 @@ def clock_advance(by):
     click.echo(describe(moved))
 
 
-COMMANDS = (setup, seed, cases, outbox, scheduler, sockets, wechat_sim, orders, pay, clock, privacy)
+COMMANDS = (setup, seed, cases, outbox, scheduler, sockets, wechat_sim, orders, pay, clock, privacy, people)
