@@ -24,6 +24,7 @@ from socketio.exceptions import ConnectionRefusedError as Refused
 
 from backend.api.case_schemas import TimelineEntrySchema
 from backend.api.schemas import Id
+from backend.effects import delivery
 from backend.extensions import db
 from backend.services import access, runtime
 from backend.services.cases import feed
@@ -92,6 +93,7 @@ def on_connect(payload=None):
         join_room(room)
     _registry().sessions[request.sid] = SocketSession(user.id, token_row.id)
     _start_sweep()
+    delivery.serving(current_app._get_current_object())  # its relay reaches this socket
     log.info("socket connected user=%s", user.id)
 
 
