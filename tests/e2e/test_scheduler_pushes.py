@@ -49,7 +49,8 @@ def test_a_deadline_warning_from_the_scheduler_reaches_a_connected_hub_socket(ru
         warn_at, due_at = (datetime.fromisoformat(clock[k]) for k in ("warn_at", "due_at"))
         # Halfway between the yellow warning and the red alert: the warning only.
         target = warn_at + (due_at - warn_at) / 2
-        moved = demo_clock(running, tmp_path, f"+{int((target - datetime.fromisoformat(case['created_at'])).total_seconds())}s")
+        ahead = int((target - datetime.fromisoformat(case["created_at"])).total_seconds())
+        moved = demo_clock(running, tmp_path, f"+{ahead}s")
         assert moved.returncode == 0, moved.stdout + moved.stderr
 
         def warned():
