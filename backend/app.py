@@ -151,7 +151,9 @@ def register_runtime(app: Flask) -> None:
 def _miniprogram_client(config):
     storage = None
     if config["REDIS_URL"]:
-        storage = RedisStorage(redis.Redis.from_url(config["REDIS_URL"]), prefix="shaobao:wechat")
+        # Timeouts: a Redis that hangs must cost a report its content check, not its answer.
+        client = redis.Redis.from_url(config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=2)
+        storage = RedisStorage(client, prefix="shaobao:wechat")
     return MiniProgramClient(config["WECHAT_APPID"], config["WECHAT_SECRET"], config["WECHAT_API_BASE"],
                              timeout=config["WECHAT_TIMEOUT_SECONDS"], session_storage=storage)
 
