@@ -200,6 +200,9 @@ def register_sockets(app: Flask) -> None:
             raise settings.ConfigError("SOCKETIO_ASYNC_MODE=gevent needs a gevent-patched process: "
                                        "run it with gunicorn -k gevent (scripts/serve)")
     sockets.register(bind(app), app)
+    # A socket connecting starts this process's relay thread, which sweeps the pushes the
+    # scheduler left (no Redis) even if no request came first.
+    app.extensions[sockets.SERVING_HOOK] = delivery.serving
 
 
 def register_health(app: Flask) -> None:
