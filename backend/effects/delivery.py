@@ -121,17 +121,24 @@ class _Worker:
 
     def __init__(self, app: Flask):
         self.app, self.queue = app, queue.Queue()
-        # With Redis the scheduler's own sweep reaches every process's sockets.
-        self.every = None if app.config["REDIS_URL"] else app.config["OUTBOX_PUSH_SWEEP_SECONDS"]
         threading.Thread(target=self._run, name="outbox-relay", daemon=True).start()
 
     def put(self, ids: list[int]) -> None:
         self.queue.put(ids)
 
+    def _every(self) -> float | None:
+        """Seconds between sweeps of pushes; None with Redis (the scheduler's own sweep
+        reaches every process's sockets then) or with delivery after commit turned off."""
+        config = self.app.config
+        if config["REDIS_URL"] or config["OUTBOX_DELIVERY"] != "thread":
+            return None
+        return config["OUTBOX_PUSH_SWEEP_SECONDS"]
+
     def _run(self) -> None:
         swept = time.monotonic()
         while True:
-            wait = None if self.every is None else max(0.0, swept + self.every - time.monotonic())
+            every = self._every()
+            wait = None if every is None else max(0.0, swept + every - time.monotonic())
             try:
                 ids = list(self.queue.get(timeout=wait))
             except queue.Empty:
@@ -140,7 +147,7 @@ class _Worker:
                 ids.extend(self.queue.get_nowait())
             if ids:
                 self._deliver(ids)
-            if self.every is not None and time.monotonic() >= swept + self.every:
+            if every is not None and time.monotonic() >= swept + every:
                 self._sweep_pushes()
                 swept = time.monotonic()
 

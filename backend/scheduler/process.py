@@ -48,7 +48,6 @@ class Runner:
         self.app = app
         self.stop = threading.Event()
         self.busy = threading.Lock()  # held while the tick or the archive runs
-        self.exit_code = 0
         self.scheduler: BlockingScheduler | None = None
         self.holder: heartbeat.Holder | None = None
         self.held = False            # the lease is this process's: the jobs may run
@@ -182,7 +181,7 @@ class Runner:
             with self.busy:  # the tick or archive in hand ends after its current batch
                 pass
             log.info("scheduler stopped")
-            return self.exit_code
+            return 0
         finally:
             self.lease.close()
 

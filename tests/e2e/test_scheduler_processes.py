@@ -72,8 +72,10 @@ def _world(tmp: Path, url: str):
 
     from backend.demo import seed
     from backend.services.catalogue import categories
+    # Delivery off: the test's app only reads and writes rows (a relay thread started by its
+    # /healthz call would go on sweeping in the test process after the module).
     app = create_app({"SHAOBAO_ENV": "test", "TESTING": True, "SQLALCHEMY_DATABASE_URI": _sqlalchemy(url),
-                      "VAR_DIR": str(tmp / "var"), "REDIS_URL": None})
+                      "VAR_DIR": str(tmp / "var"), "REDIS_URL": None, "OUTBOX_DELIVERY": "off"})
     with app.app_context():
         upgrade()
         categories.load_catalogue()
