@@ -154,7 +154,9 @@ def register_runtime(app: Flask) -> None:
 def _miniprogram_client(config):
     storage = None
     if config["REDIS_URL"]:
-        storage = RedisStorage(redis.Redis.from_url(config["REDIS_URL"]), prefix="shaobao:wechat")
+        # Timeouts: a Redis that hangs must cost a report its content check, not its answer.
+        client = redis.Redis.from_url(config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=2)
+        storage = RedisStorage(client, prefix="shaobao:wechat")
     return MiniProgramClient(config["WECHAT_APPID"], config["WECHAT_SECRET"], config["WECHAT_API_BASE"],
                              timeout=config["WECHAT_TIMEOUT_SECONDS"], session_storage=storage)
 
@@ -206,6 +208,9 @@ def register_sockets(app: Flask) -> None:
             raise settings.ConfigError("SOCKETIO_ASYNC_MODE=gevent needs a gevent-patched process: "
                                        "run it with gunicorn -k gevent (scripts/serve)")
     sockets.register(bind(app), app)
+    # A socket connecting starts this process's relay thread, which sweeps the pushes the
+    # scheduler left (no Redis) even if no request came first.
+    app.extensions[sockets.SERVING_HOOK] = delivery.serving
 
 
 def register_health(app: Flask) -> None:

@@ -153,8 +153,9 @@ def outbox():
 @outbox.command("sweep")
 @with_appcontext
 def outbox_sweep():
-    """Deliver what is due now: left behind by a process that died, or backed off."""
-    counts = delivery.sweep()
+    """Deliver what is due now: left behind by a process that died, or backed off (socket
+    pushes only with REDIS_URL: without it the server processes deliver them)."""
+    counts = delivery.sweep_apart()
     click.echo("outbox: " + (", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing due"))
 
 

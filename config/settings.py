@@ -155,6 +155,9 @@ def load(environ: dict | None = None) -> dict:
         "OUTBOX_DELIVERY": choice(env, "OUTBOX_DELIVERY", "thread", ("thread", "inline", "off")),
         "OUTBOX_MAX_ATTEMPTS": number(env, "OUTBOX_MAX_ATTEMPTS", "8", int),
         "OUTBOX_LEASE_SECONDS": number(env, "OUTBOX_LEASE_SECONDS", "60", float),
+        # Without REDIS_URL only a server process reaches its sockets: each sweeps the pushes
+        # the scheduler wrote this often (with Redis the scheduler delivers them itself).
+        "OUTBOX_PUSH_SWEEP_SECONDS": number(env, "OUTBOX_PUSH_SWEEP_SECONDS", "2", float),
         # Test-only: a file holding seconds to add to the real clock, read by every process
         # (the end-to-end tests move time for the server and the scheduler together).
         "CLOCK_FILE": env.get("SHAOBAO_CLOCK_FILE") or None,

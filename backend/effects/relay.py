@@ -6,7 +6,10 @@ its own, so two relays (web workers delivering what they just committed, the sch
 sweeping what is left) never take the same row, and a relay that dies lets go when the
 lease passes: a restarted relay picks up what is left. The window between a delivery and
 its settling is the only place an effect can go out twice (WeChat has no idempotency
-key for subscribe messages); it is kept to one short transaction.
+key for subscribe messages, Socket.IO none for pushes): each effect is settled in its own
+short transaction right after its attempt, pushes too, so a relay that dies (a worker
+killed, the database restarting) can repeat at most the one effect in hand, never the
+batch it had claimed (docs/realtime.md: a repeated push carries a seq clients drop).
 
 The relay knows no channel: it is handed the handler of each kind of effect (the map
 backend/app.py builds; delivery.handlers() reads it from the app). A handler returns when
@@ -33,7 +36,8 @@ BACK_OFF_MAX_SECONDS = 3600.0
 Handler = Callable[[OutboxEffect], None]
 Handlers = Mapping[str, Handler]   # effect kind -> its handler
 CLAIM_MAX = 100
-# Socket pushes: milliseconds each, settled together in one statement.
+# Socket pushes: milliseconds each, tried before a batch's WeChat messages. Only a process
+# that reaches the sockets may deliver them (delivery.py: who sweeps them).
 PUSHES = ("push", "order_push")
 
 
@@ -46,15 +50,18 @@ def deliver(handlers: Handlers, ids: list[int]) -> dict[str, int]:
     return counts
 
 
-def sweep(handlers: Handlers, limit: int = CLAIM_MAX) -> dict[str, int]:
-    """Deliver what is due: left by a relay that died, or waiting out a back-off."""
-    return _run(handlers, None, limit)
+def sweep(handlers: Handlers, limit: int = CLAIM_MAX, *, only: tuple[str, ...] | None = None,
+          leave: tuple[str, ...] = ()) -> dict[str, int]:
+    """Deliver what is due: left by a relay that died, or waiting out a back-off; only
+    these kinds (None: any), leaving those kinds to another process."""
+    return _run(handlers, None, limit, only, leave)
 
 
-def _run(handlers: Handlers, ids: list[int] | None, limit: int) -> dict[str, int]:
+def _run(handlers: Handlers, ids: list[int] | None, limit: int,
+         only: tuple[str, ...] | None = None, leave: tuple[str, ...] = ()) -> dict[str, int]:
     counts: dict[str, int] = {}
-    pushed, unavailable = [], set()
-    effects, lease = _claim(ids, limit)
+    unavailable = set()
+    effects, lease = _claim(ids, limit, only, leave)
     # An attempt must end inside the lease: after it, another relay may take the effect.
     last_start = lease - timedelta(seconds=runtime.setting("WECHAT_TIMEOUT_SECONDS") + 1)
     # Pushes first: they take milliseconds, a slow WeChat takes seconds per message.
@@ -68,34 +75,22 @@ def _run(handlers: Handlers, ids: list[int] | None, limit: int) -> dict[str, int
                 # Whatever failed it (WeChat busy or hanging, Redis away) fails the rest of
                 # this batch too: they wait their back-off instead of a timeout each.
                 unavailable.add(effect.kind)
-        if outcome is None:
-            pushed.append(effect.id)
-            outcome = "delivered"
         counts[outcome] = counts.get(outcome, 0) + 1
-    if pushed:
-        # Pushes delivered share one settling statement: one repeated after a crash is
-        # dropped by clients that saw its seq. Messages to people are settled one by one.
-        db.session.execute(_pushed_statement(), {"ids": pushed, "now": clock.now(), "lease": lease})
-        db.session.commit()
     return counts
 
 
 @functools.cache
-def _pushed_statement():
-    return (sa.update(OutboxEffect).where(OutboxEffect.id.in_(sa.bindparam("ids", expanding=True)),
-                                          OutboxEffect.next_attempt_at == sa.bindparam("lease"))
-            .values(outcome="delivered", delivered_at=sa.bindparam("now"), last_error=None)
-            .execution_options(synchronize_session=False))
-
-
-@functools.cache
-def _claim_statement(by_ids: bool):
-    """Built once (a relay runs it for every commit that wrote effects): take the due
-    effects, oldest first, a lease ahead; SKIP LOCKED lets relays share the queue."""
+def _claim_statement(by_ids: bool, only: bool = False, leave: bool = False):
+    """Built once per shape (a relay runs it for every commit that wrote effects): take the
+    due effects, oldest first, a lease ahead; SKIP LOCKED lets relays share the queue."""
     due = sa.select(OutboxEffect.id).where(OutboxEffect.outcome.is_(None),
                                            OutboxEffect.next_attempt_at <= sa.bindparam("now"))
     if by_ids:
         due = due.where(OutboxEffect.id.in_(sa.bindparam("ids", expanding=True)))
+    if only:
+        due = due.where(OutboxEffect.kind.in_(sa.bindparam("only", expanding=True)))
+    if leave:
+        due = due.where(OutboxEffect.kind.not_in(sa.bindparam("leave", expanding=True)))
     due = (due.order_by(OutboxEffect.next_attempt_at, OutboxEffect.id).limit(sa.bindparam("limit"))
            .with_for_update(skip_locked=True))
     return (sa.update(OutboxEffect).where(OutboxEffect.id.in_(due.scalar_subquery()))
@@ -104,21 +99,28 @@ def _claim_statement(by_ids: bool):
             .execution_options(synchronize_session=False, populate_existing=True))
 
 
-def _claim(ids: list[int] | None, limit: int) -> tuple[list[OutboxEffect], object]:
-    """Take up to limit due effects (these ids, or any) until the lease returned, committed.
-    The lease is also the claim's mark: whoever settles must still find it in the row."""
+def _claim(ids: list[int] | None, limit: int, only: tuple[str, ...] | None = None,
+           leave: tuple[str, ...] = ()) -> tuple[list[OutboxEffect], object]:
+    """Take up to limit due effects (these ids, or any; only and leave filter the kinds)
+    until the lease returned, committed. The lease is also the claim's mark: whoever
+    settles must still find it in the row."""
     now = clock.now()
     lease = now + timedelta(seconds=runtime.setting("OUTBOX_LEASE_SECONDS"))
     params = {"now": now, "limit": limit, "lease": lease}
     if ids is not None:
         params["ids"] = ids
-    rows = db.session.scalars(_claim_statement(ids is not None), params).all()
+    if only is not None:
+        params["only"] = list(only)
+    if leave:
+        params["leave"] = list(leave)
+    statement = _claim_statement(ids is not None, only is not None, bool(leave))
+    rows = db.session.scalars(statement, params).all()
     db.session.commit()
     return sorted(rows, key=lambda row: row.id), lease
 
 
-def _attempt(handlers: Handlers, effect: OutboxEffect, lease) -> str | None:
-    """The outcome, settled and committed; None for a push delivered (settled in bulk)."""
+def _attempt(handlers: Handlers, effect: OutboxEffect, lease) -> str:
+    """The outcome, settled and committed right after the attempt."""
     handler = handlers.get(effect.kind)
     if handler is None:
         # A kind written by a newer release (a process of that release, during a rolling
@@ -139,7 +141,7 @@ def _attempt(handlers: Handlers, effect: OutboxEffect, lease) -> str | None:
         log.exception("effect %s (%s) failed", effect.id, effect.kind)
         db.session.rollback()
         return _settle(effect, lease, _retry_or_dead(effect), f"{type(exc).__name__}: {exc}")
-    return None if effect.kind in PUSHES else _settle(effect, lease, "delivered", None)
+    return _settle(effect, lease, "delivered", None)
 
 
 # Money owed to someone is never given up: a refund or a settlement WeChat Pay cannot take

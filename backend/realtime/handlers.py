@@ -33,6 +33,9 @@ from backend.services.people import auth
 log = logging.getLogger("shaobao.sockets")
 # The rooms access.socket_rooms hands out; a refresh leaves the ones no longer backed by a grant.
 ACCESS_ROOM_PREFIXES = ("user:", "region:", "dept:", "platform:")
+# What create_app hands in to call when a socket connects (the effects layer may not be
+# imported from here: it imports the push module beside this one).
+SERVING_HOOK = "shaobao.serving"
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,9 @@ def on_connect(payload=None):
         join_room(room)
     _registry().sessions[request.sid] = SocketSession(user.id, token_row.id)
     _start_sweep()
+    serving = current_app.extensions.get(SERVING_HOOK)
+    if serving is not None:  # this process serves sockets: its relay must run (delivery.serving)
+        serving(current_app._get_current_object())
     log.info("socket connected user=%s", user.id)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import time
 
 import socketio
 from flask import Flask, current_app
@@ -33,15 +34,54 @@ class PushUnavailable(RuntimeError):
     """The message queue did not take the push: the relay should keep the effect and retry."""
 
 
+# Told to every socket of a worker whose queue listener subscribed again after losing
+# Redis: what was published meanwhile never reached it (docs/realtime.md).
+RESYNC_NEEDED = "resync_needed"
+LISTEN_RETRY_MAX_SECONDS = 30
+
+
 class RedisQueue(socketio.RedisManager):
     """python-socketio's Redis manager, but a failed publish is reported to push_case (the
-    stock one logs it and drops the event)."""
+    stock one logs it and drops the event), and a listener that subscribes again after
+    losing Redis tells its sockets to resync.
+
+    A publish Redis took while this worker was not subscribed reached none of its sockets,
+    though the relay counted it delivered (Redis cannot say who missed it). Once Redis
+    confirms the new subscription, every later publish reaches the worker; everything
+    before is in the database, which each socket's resync reads after that moment."""
 
     def _publish(self, data):
         sent = super()._publish(data)
         if sent is None:
             _publish_failed.set(True)
         return sent
+
+    def _redis_listen_with_retries(self):
+        retry, subscriptions = 1, 0
+        while True:
+            try:
+                self._redis_connect()
+                # The subscribe confirmation is the moment the worker hears publishes again.
+                self.pubsub = self.redis.pubsub(ignore_subscribe_messages=False)
+                self.pubsub.subscribe(self.channel)
+                for message in self.pubsub.listen():
+                    if message["type"] == "subscribe":
+                        subscriptions, retry = subscriptions + 1, 1
+                        if subscriptions > 1:
+                            self.resubscribed()
+                    else:
+                        yield message
+            except Exception as exc:  # Redis away or restarting: the stock back-off, shorter
+                log.warning("socket queue: cannot receive from Redis (%s); retrying in %ss",
+                            type(exc).__name__, retry)
+                time.sleep(retry)
+                retry = min(retry * 2, LISTEN_RETRY_MAX_SECONDS)
+
+    def resubscribed(self) -> None:
+        """Tell every socket of this worker (no other's: ignore_queue) to resync."""
+        log.warning("socket queue: subscribed to Redis again; telling this worker's sockets to resync")
+        self.server.emit(RESYNC_NEEDED, {"reason": "message_queue_reconnected"}, namespace="/",
+                         ignore_queue=True)
 
 
 def redis_queue(url: str) -> RedisQueue:

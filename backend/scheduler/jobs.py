@@ -101,10 +101,11 @@ def sweep_outbox(stop: threading.Event | None = None) -> dict[str, int]:
     """Deliver what is due in the outbox: what the tick wrote in bulk (no request hands it
     to the relay at commit), what a process that died left, what waited out a back-off.
     The relay's own claims make this safe beside any other relay; one claim at a time,
-    until fewer than a claim's worth were due."""
+    until fewer than a claim's worth were due. Socket pushes only with Redis: without it
+    the scheduler reaches no socket, and the server processes' relays sweep them."""
     totals: dict[str, int] = {}
     while not (stop is not None and stop.is_set()):
-        counts = delivery.sweep(SWEEP_LIMIT)
+        counts = delivery.sweep_apart(SWEEP_LIMIT)
         for outcome, count in counts.items():
             totals[outcome] = totals.get(outcome, 0) + count
         if sum(counts.values()) < SWEEP_LIMIT:

@@ -10,12 +10,18 @@ runs: skipping it would only delay what is due). The tick and the archive share 
 worker thread, so they never run at once; the outbox sweep (delivery: Socket.IO, WeChat)
 and the content recheck wait on others' services, so each has its own (the daily
 reconciliation with WeChat Pay shares the recheck's).
+
+A database restart does not end the process: the lease's connection breaks with it, so the
+next run steps down (stops the jobs, holds nothing), tries to take the lease again with a
+back-off, and goes on once it holds it, or stays standby if another scheduler took it
+meanwhile. A job meeting the database away logs one line and waits its next run.
 """
 from __future__ import annotations
 
 import logging
 import signal
 import threading
+import time
 from datetime import UTC, datetime
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -24,6 +30,7 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
+from sqlalchemy import exc as sa_exc
 
 from backend.extensions import db
 from backend.scheduler import jobs, order_jobs, retention_jobs
@@ -32,6 +39,9 @@ from backend.services import clock, heartbeat
 
 log = logging.getLogger("shaobao.scheduler")
 STANDBY_LOG_EVERY = 60  # seconds between "still standby" lines
+RETAKE_MAX_SECONDS = 15  # the longest wait between attempts to take the lease back
+# The database went away under a job (restarting, failing over): not a bug to trace.
+DATABASE_AWAY = (sa_exc.OperationalError, sa_exc.InterfaceError)
 
 
 class Runner:
@@ -39,9 +49,11 @@ class Runner:
         self.app = app
         self.stop = threading.Event()
         self.busy = threading.Lock()  # held while the tick or the archive runs
-        self.exit_code = 0
         self.scheduler: BlockingScheduler | None = None
         self.holder: heartbeat.Holder | None = None
+        self.held = False            # the lease is this process's: the jobs may run
+        self.retake_at = 0.0         # monotonic time of the next attempt to take it back
+        self.retake_wait = 0.0
         with app.app_context():
             self.lease = for_database(db.engine, app.config["VAR_DIR"])
 
@@ -69,36 +81,47 @@ class Runner:
                 if self.stop.is_set():
                     self.shutdown()  # a signal that came before start() is honoured here
                     return
-                try:
-                    self.lease.check()
-                except LeaseLost:
-                    log.error("scheduler lease lost: stopping so that only one scheduler runs")
-                    self.exit_code = 1
-                    self.shutdown()
-                    return
-                with self.app.app_context():
-                    job(self.holder, self.stop)
+                if self._holding():
+                    self._run(lambda: job(self.holder, self.stop))
         return run
 
-    def _recheck(self):
-        if not self.stop.is_set():
-            with self.app.app_context():
-                jobs.recheck()
+    def _holding(self) -> bool:
+        """Whether this process holds the lease now; a lease lost (the database restarted)
+        is let go and taken back when the database lets it, with a back-off."""
+        if self.held:
+            try:
+                self.lease.check()
+                return True
+            except LeaseLost:
+                log.warning("scheduler lease lost (the database restarting?): the jobs stop "
+                            "until this process holds it again")
+                self.held = False
+                self.lease.release()
+        if time.monotonic() < self.retake_at:
+            return False
+        if self.lease.try_acquire():
+            self.held, self.retake_wait = True, 0.0
+            log.info("scheduler lease taken back: holding the %s again", self.lease.describe())
+            return True
+        self.retake_wait = min(max(self.retake_wait * 2, self.app.config["SCHEDULER_STANDBY_SECONDS"]),
+                               RETAKE_MAX_SECONDS)
+        self.retake_at = time.monotonic() + self.retake_wait
+        return False
 
-    def _orders(self):
-        if not self.stop.is_set():
-            with self.app.app_context():
-                order_jobs.run()
+    def _run(self, job) -> None:
+        with self.app.app_context():
+            try:
+                job()
+            except DATABASE_AWAY as exc:
+                log.warning("scheduler job: the database is unreachable (%s); next run retries",
+                            type(exc.orig or exc).__name__)
 
-    def _reconcile(self):
-        if not self.stop.is_set():
-            with self.app.app_context():
-                jobs.reconcile()
-
-    def _sweep(self):
-        if not self.stop.is_set():
-            with self.app.app_context():
-                jobs.sweep_outbox(self.stop)
+    def _while_held(self, job):
+        """A job that needs no exclusive batch (the outbox, WeChat calls), run while held."""
+        def run():
+            if not self.stop.is_set() and self.held:
+                self._run(job)
+        return run
 
     def build(self) -> BlockingScheduler:
         config = self.app.config
@@ -119,17 +142,19 @@ class Runner:
         scheduler.add_job(self._guarded(retention_jobs.run), "interval", id="retention", name="retention",
                           seconds=config["SCHEDULER_RETENTION_SECONDS"], next_run_time=first)
         if config["SCHEDULER_SWEEP_OUTBOX"]:
-            scheduler.add_job(self._sweep, "interval", id="outbox", name="outbox sweep",
+            scheduler.add_job(self._while_held(lambda: jobs.sweep_outbox(self.stop)), "interval",
+                              id="outbox", name="outbox sweep",
                               seconds=config["SCHEDULER_TICK_SECONDS"], next_run_time=first,
                               executor="outbox")
         # WeChat Pay calls (a final query before closing an unpaid order) have their own
         # thread: a slow WeChat Pay must not hold back the deadlines' tick.
-        scheduler.add_job(self._orders, "interval", id="orders", name="order jobs",
+        scheduler.add_job(self._while_held(order_jobs.run), "interval", id="orders", name="order jobs",
                           seconds=config["SCHEDULER_TICK_SECONDS"], next_run_time=first, executor="pay")
-        scheduler.add_job(self._recheck, "interval", id="recheck", name="content recheck",
+        scheduler.add_job(self._while_held(jobs.recheck), "interval", id="recheck", name="content recheck",
                           seconds=config["SCHEDULER_RECHECK_SECONDS"], next_run_time=first,
                           executor="wechat")
-        scheduler.add_job(self._reconcile, "interval", id="reconcile", name="pay reconciliation",
+        scheduler.add_job(self._while_held(jobs.reconcile), "interval", id="reconcile",
+                          name="pay reconciliation",
                           seconds=config["SCHEDULER_RECONCILE_SECONDS"], next_run_time=first,
                           executor="wechat")
         return scheduler
@@ -153,6 +178,7 @@ class Runner:
             if not self.wait_for_lease():
                 log.info("scheduler stopped (it was standby)")
                 return 0
+            self.held = True
             with self.app.app_context():
                 self.holder = heartbeat.Holder.this_process(clock.now())
             log.info("scheduler active: holding the %s (pid %s); tick every %ss",
@@ -163,7 +189,7 @@ class Runner:
             with self.busy:  # the tick or archive in hand ends after its current batch
                 pass
             log.info("scheduler stopped")
-            return self.exit_code
+            return 0
         finally:
             self.lease.close()
 

@@ -8,7 +8,9 @@ What it adds to wechatpy, and why:
 - one retry after a token error, forcing a new token only when WeChat insists on the one it
   refused, because forcing retires the token every other process is using;
 - two exception classes callers can act on: WeChatUnavailable (try again later) and
-  WeChatError (WeChat said no), neither carrying the secret, a token or a requests URL.
+  WeChatError (WeChat said no), neither carrying the secret, a token or a requests URL;
+- the token store (Redis, shared by the processes) being away is WeChatUnavailable too:
+  callers already take a report with its check pending, or retry a message, on that.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import os
 import time
 from collections.abc import Callable
 
+import redis
 import requests
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
@@ -141,6 +144,9 @@ class MiniProgramClient:
             raise self._failed(name, self._translate(exc)) from None
         except requests.RequestException as exc:
             raise self._failed(name, WeChatUnavailable(None, f"{type(exc).__name__} calling WeChat")) from None
+        except redis.RedisError as exc:
+            message = f"the access token store is unreachable ({type(exc).__name__})"
+            raise self._failed(name, WeChatUnavailable(None, message)) from None
         if not isinstance(result, dict):
             raise self._failed(name, WeChatUnavailable(None, "WeChat answered with something not JSON"))
         return result
@@ -172,7 +178,11 @@ class MiniProgramClient:
 
     def _scrub(self, text: str) -> str:
         """WeChat's errmsg is foreign text: make sure no credential rides out inside it."""
-        for secret in (self._secret, self._client.session.get(self._client.access_token_key)):
+        try:
+            token = self._client.session.get(self._client.access_token_key)
+        except redis.RedisError:
+            token = None  # the store went away meanwhile: only the secret is left to scrub
+        for secret in (self._secret, token):
             if secret:
                 text = text.replace(secret, "***")
         return text

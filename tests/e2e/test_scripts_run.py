@@ -58,7 +58,7 @@ def test_a_newcomer_logs_in_as_resident_and_hub_dispatcher_then_stops_it(running
 
 @pytest.mark.own_run   # it stops scripts/run
 def test_a_second_run_on_the_same_database_changes_nothing(running):
-    assert ("45 regions added, 16 departments added, 13 users added, 14 grants added, 2 providers added, "
+    assert ("45 regions added, 16 departments added, 15 users added, 16 grants added, 2 providers added, "
             "3 offerings added") in running["banner"]
     process = running["process"]
     process.send_signal(signal.SIGINT)

@@ -86,8 +86,11 @@ def test_flask_outbox_sweep_uses_the_apps_map(app, ctx, monkeypatch):
     effect = outbox.add(kind="push", payload={"case_id": 0, "event": "x", "seq": 1})
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["outbox", "sweep"])
+    assert result.exit_code == 0 and "nothing due" in result.output   # no Redis: pushes are the server's
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")
+    result = app.test_cli_runner().invoke(args=["outbox", "sweep"])
     assert result.exit_code == 0 and "delivered" in result.output
-    db.session.refresh(effect)   # pushes are settled in one statement, behind the session's back
+    db.session.refresh(effect)
     assert effect.id in seen and effect.outcome == "delivered"
 
 

@@ -249,3 +249,34 @@ def test_a_known_wait_is_not_an_attempt(app, resident, hub, clock, monkeypatch):
         delivery.sweep()
     [effect] = subscribe_effects(case["id"])
     assert (effect.outcome, effect.attempts, effect.next_attempt_at) == (None, 0, tomorrow)
+
+
+class Killed(BaseException):
+    """The relay's process killed mid-batch (SIGKILL, its database gone): nothing after runs."""
+
+
+def test_a_relay_killed_mid_batch_repeats_at_most_the_push_in_hand(app, resident, clock, monkeypatch):
+    """Each push is settled as soon as it went out: a relay that dies after two of three
+    leaves the two delivered, and its successor sends only the one it had in hand."""
+    app.config["OUTBOX_DELIVERY"] = "off"
+    try:
+        case_ids = [report(resident)["id"] for _ in range(3)]
+    finally:
+        app.config["OUTBOX_DELIVERY"] = "inline"
+    sent = []
+
+    def dies_at_the_third(effect):
+        if len(sent) == 2:
+            raise Killed
+        sent.append(effect.payload["case_id"])
+    monkeypatch.setitem(delivery.handlers(app), "push", dies_at_the_third)
+    with pytest.raises(Killed):
+        delivery.sweep()
+    db.session.rollback()
+    outcomes = dict(db.session.execute(sa.select(OutboxEffect.case_id, OutboxEffect.outcome).where(
+        OutboxEffect.kind == "push", OutboxEffect.case_id.in_(case_ids))).all())
+    assert outcomes == {case_ids[0]: "delivered", case_ids[1]: "delivered", case_ids[2]: None}
+    monkeypatch.setitem(delivery.handlers(app), "push", lambda effect: sent.append(effect.payload["case_id"]))
+    clock["now"] += timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"] + 1)
+    delivery.sweep()
+    assert sent == case_ids                                  # the third once, the first two never again

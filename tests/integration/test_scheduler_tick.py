@@ -237,9 +237,27 @@ def test_the_outbox_sweep_delivers_what_the_tick_wrote(app, people, frozen, monk
     sent = []
     monkeypatch.setitem(delivery.handlers(app), "push", lambda effect: sent.append(
         (effect.payload["case_id"], effect.payload["event"], effect.payload["seq"])))
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # the queue joins it to the servers
     case_id = report(people.resident)["id"]
     frozen.set("2026-03-02 12:01")
     assert tick()["breached"] == 1
     assert jobs.sweep_outbox().get("delivered", 0) >= 1
     assert (case_id, "overdue", len(log_actions(case_id))) in sent
     assert jobs.sweep_outbox() == {}                   # delivered once, not again
+
+
+def test_without_redis_the_scheduler_leaves_pushes_to_the_server(app, people, frozen, monkeypatch):
+    """The scheduler serves no socket: an emit from it would reach its own empty server
+    and be counted delivered. Without Redis it leaves pushes to the server's relay."""
+    sent = []
+    monkeypatch.setitem(delivery.handlers(app), "push", lambda effect: sent.append(
+        (effect.payload["case_id"], effect.payload["event"])))
+    case_id = report(people.resident)["id"]
+    sent.clear()
+    frozen.set("2026-03-02 12:01")
+    assert tick()["breached"] == 1
+    jobs.sweep_outbox()
+    assert sent == []
+    assert pushes(case_id, "overdue") != []
+    delivery.sweep()                                    # the server process's relay
+    assert (case_id, "overdue") in sent
