@@ -86,7 +86,10 @@ def handle_http_exception(error: HTTPException):
 
 def handle_domain_error(error: DomainError):
     message = NOT_FOUND_MESSAGE if error.code == "not_found" else error.message
-    return error_response(error.status, error.code, message, error.fields)
+    response = error_response(error.status, error.code, message, error.fields)
+    if error.status == 503:   # WeChat busy or away: a phone retries after this, as for any outage
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def handle_data_error(error: DataError):

@@ -63,8 +63,9 @@ def test_a_postgresql_that_goes_away_under_a_running_app_is_503(app, tmp_path):
         db.engine.dispose()
 
 
-def test_an_unreachable_redis_in_a_request_is_503_with_retry_after(app, as_user, sim_control):
-    """Binding a phone asks WeChat with the access token, kept in Redis when REDIS_URL is set."""
+def test_wechat_unreachable_through_redis_is_503_with_retry_after(app, as_user, sim_control):
+    """Binding a phone asks WeChat with the access token, kept in Redis when REDIS_URL is set:
+    Redis away is WeChat unreachable for this request, and the phone is told when to retry."""
     resident = as_user("demo-resident-1")
     code = sim_control("POST", "/sim/phone-code", {"phone": "13812341234"})["code"]
     held = runtime.of(app)
@@ -73,10 +74,25 @@ def test_an_unreachable_redis_in_a_request_is_503_with_retry_after(app, as_user,
                                     session_storage=RedisStorage(redis.Redis.from_url(f"redis://{CLOSED}/0"),
                                                                  prefix="shaobao:wechat"))
     try:
-        assert_unavailable(resident.post("/api/mp/me/phone", json={"code": code}))
+        response = resident.post("/api/mp/me/phone", json={"code": code})
+        assert response.status_code == 503
+        assert response.headers["Retry-After"].isdigit()
+        assert response.json["error"]["code"] == "upstream_unavailable"
     finally:
         held.wechat.close()
         held.wechat = working
+
+
+def test_a_redis_error_reaching_the_edge_is_503_with_retry_after(tmp_path):
+    """Whatever route meets Redis away unguarded (the known ones take it in their stride:
+    the limiter, the token store, the relay) answers an outage, not a 500."""
+    served = outage_app(tmp_path, f"sqlite:///{tmp_path / 'redis.sqlite3'}")
+
+    def uses_redis():
+        return redis.Redis.from_url(f"redis://{CLOSED}/0", socket_connect_timeout=1).get("anything")
+
+    served.add_url_rule("/api/uses-redis", "uses_redis", uses_redis)
+    assert_unavailable(served.test_client().get("/api/uses-redis"))
 
 
 def test_no_mini_program_route_needs_a_method_wx_request_cannot_send(app, client):

@@ -56,7 +56,10 @@ def other_app(app):
     def make(**overrides):
         keep = ("SHAOBAO_ENV", "TESTING", "SQLALCHEMY_DATABASE_URI", "VAR_DIR", "WECHAT_APPID",
                 "WECHAT_SECRET", "WECHAT_API_BASE", "WECHAT_TIMEOUT_SECONDS")
-        made.append(create_app({**{k: app.config[k] for k in keep}, "REDIS_URL": None, **overrides}))
+        # Delivery off: a relay thread of its own would sweep pushes every few seconds on
+        # the suite's database, under the other tests' savepoints.
+        made.append(create_app({**{k: app.config[k] for k in keep}, "REDIS_URL": None,
+                                "OUTBOX_DELIVERY": "off", **overrides}))
         return made[-1]
     yield make
     for each in made:
