@@ -156,6 +156,17 @@ class Deployment:
         return self.flask("sockets", "push", str(case_id), "--event", event, check=False, timeout=60)
 
 
+def deployed_for_module(tmp_path_factory, name: str):
+    """A module's production shape (2 gevent workers and Redis), stopped after its last
+    test; the server's log is printed then, which pytest shows when a test failed."""
+    deployment = Deployment(tmp_path_factory.mktemp(name), workers=2)
+    try:
+        yield deployment.start()
+    finally:
+        deployment.stop()
+        print(deployment.server_log()[-3000:])
+
+
 class Listener:
     def __init__(self, url: str, token: str):
         self.heard: list[dict] = []

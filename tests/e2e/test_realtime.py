@@ -12,7 +12,14 @@ import threading
 import pytest
 import socketio
 
-from tests.e2e.realtime_support import NODE_DIR, Deployment, Listener, clients_on_each_worker, node_client, wait_until
+from tests.e2e.realtime_support import (
+    NODE_DIR,
+    Listener,
+    clients_on_each_worker,
+    deployed_for_module,
+    node_client,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 SPOT = {"lng": 112.9932, "lat": 37.4237, "coord_system": "gcj02"}
@@ -20,12 +27,7 @@ SPOT = {"lng": 112.9932, "lat": 37.4237, "coord_system": "gcj02"}
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory):
-    deployment = Deployment(tmp_path_factory.mktemp("realtime"), workers=2)
-    try:
-        yield deployment.start()
-    finally:
-        deployment.stop()
-        print(deployment.server_log()[-3000:])  # shown by pytest when a test failed
+    yield from deployed_for_module(tmp_path_factory, "realtime")
 
 
 def new_case(deployed, token: str, draft: str) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.realtime_support import Deployment, clients_on_each_worker, wait_until
+from tests.e2e.realtime_support import clients_on_each_worker, deployed_for_module, wait_until
 
 pytestmark = pytest.mark.e2e
 SPOT = {"lng": 112.9932, "lat": 37.4237, "coord_system": "gcj02"}
@@ -14,12 +14,7 @@ SPOT = {"lng": 112.9932, "lat": 37.4237, "coord_system": "gcj02"}
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory):
-    deployment = Deployment(tmp_path_factory.mktemp("redis-faults"), workers=2)
-    try:
-        yield deployment.start()
-    finally:
-        deployment.stop()
-        print(deployment.server_log()[-3000:])  # shown by pytest when a test failed
+    yield from deployed_for_module(tmp_path_factory, "redis-faults")
 
 
 def report(deployed, token: str, draft: str):
