@@ -1,8 +1,10 @@
 """Socket clients of the hub, as the dispatchers' screens are: they hear every case of the
 county and count what they hear. Each reconnects at once when its socket drops (a worker
-killed, Redis gone) and keeps the times it was connected, so a notice the outbox marks
-delivered while a listener was connected, yet never heard, is a lost push, and one heard
-twice is a push delivered twice."""
+killed, Redis gone) and keeps the times it was connected, and when the server told it to
+resync (`resync_needed`, docs/realtime.md: its worker's link to Redis broke and is back,
+so notices may have been lost; a screen then resyncs and refetches its list). A notice the
+outbox marks delivered while a listener was connected, never heard and followed by no such
+cue, is a lost push; one heard twice is a push delivered twice."""
 from __future__ import annotations
 
 import datetime as dt
@@ -22,6 +24,7 @@ class Heard:
     """What one listener heard: (case_id, event, seq) notices, and when it was connected."""
 
     notices: Counter = field(default_factory=Counter)
+    cues: list[dt.datetime] = field(default_factory=list)   # when `resync_needed` came
     connected: list[list[dt.datetime | None]] = field(default_factory=list)  # [from, to or None]
     drops: int = 0
 
@@ -29,6 +32,13 @@ class Heard:
         """Connected from before moment - margin until after moment + margin."""
         now = utcnow()
         return any(start + margin <= moment and moment + margin <= (end or now) for start, end in self.connected)
+
+    def cued_after(self, moment: dt.datetime) -> bool:
+        """Told to resync after moment, on the connection that was up at moment."""
+        for start, end in self.connected:
+            if start <= moment <= (end or utcnow()):
+                return any(moment <= cue <= (end or utcnow()) for cue in self.cues)
+        return False
 
 
 class Listener(threading.Thread):
@@ -42,6 +52,7 @@ class Listener(threading.Thread):
         while not self.stop.is_set():
             client = socketio.Client(reconnection=False)
             client.on("case", self._notice)
+            client.on("resync_needed", lambda *_: self.heard.cues.append(utcnow()))
             client.on("disconnect", lambda *reason: self._gone.set())
             self._gone.clear()
             try:
