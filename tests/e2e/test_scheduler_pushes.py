@@ -17,11 +17,11 @@ pytestmark = pytest.mark.e2e
 SPOT = {"lng": 112.9932, "lat": 37.4237, "coord_system": "gcj02"}
 
 
-def demo_clock(running, tmp_path, by: str) -> subprocess.CompletedProcess:
+def demo_clock(running, by: str) -> subprocess.CompletedProcess:
     """scripts/demo clock as a person runs it beside scripts/run: the same ports and var/."""
     port, sim_port = running["ports"]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SHAOBAO_", "DATABASE_URL", "FLASK_"))}
-    env.update(PORT=str(port), WECHAT_SIM_PORT=str(sim_port), SHAOBAO_VAR_DIR=str(tmp_path / "var"))
+    env.update(PORT=str(port), WECHAT_SIM_PORT=str(sim_port), SHAOBAO_VAR_DIR=str(running["var"]))
     return subprocess.run([str(ROOT / "scripts/demo"), "clock", by], cwd=ROOT, env=env, text=True,
                           capture_output=True, timeout=300, check=False)
 
@@ -36,7 +36,8 @@ def report(running, token: str) -> dict:
     return response.json()
 
 
-def test_a_deadline_warning_from_the_scheduler_reaches_a_connected_hub_socket(running, tmp_path):
+@pytest.mark.own_run   # it moves the clock
+def test_a_deadline_warning_from_the_scheduler_reaches_a_connected_hub_socket(running):
     resident, hub = login(running, "demo-resident-1"), login(running, "demo-hub-dispatcher-1")
     case = report(running, resident)
     heard: list[dict] = []
@@ -50,7 +51,7 @@ def test_a_deadline_warning_from_the_scheduler_reaches_a_connected_hub_socket(ru
         # Halfway between the yellow warning and the red alert: the warning only.
         target = warn_at + (due_at - warn_at) / 2
         ahead = int((target - datetime.fromisoformat(case["created_at"])).total_seconds())
-        moved = demo_clock(running, tmp_path, f"+{ahead}s")
+        moved = demo_clock(running, f"+{ahead}s")
         assert moved.returncode == 0, moved.stdout + moved.stderr
 
         def warned():
