@@ -235,6 +235,18 @@ def test_huge_paging_and_filters_are_422(as_user, query):
     assert set(query) <= set(response.json["error"]["fields"])
 
 
+# int() reads "1_000" and full-width or other Unicode digits as numbers; marshmallow uses it.
+UNDERSCORED = f"{HUGE:_}"
+
+
+@pytest.mark.parametrize("query", [{"page": UNDERSCORED}, {"page_size": UNDERSCORED},
+                                   {"category_id": UNDERSCORED}])
+def test_huge_integers_written_with_underscores_are_422_too(as_user, query):
+    response = as_user("demo-resident-1").get("/api/mp/cases", query_string=query)
+    assert_refused(response)
+    assert set(query) <= set(response.json["error"]["fields"])
+
+
 def test_an_empty_patch_is_refused_not_a_200_that_did_nothing(as_user):
     admin = as_user("demo-platform-admin")
     user = admin.get("/api/console/users").json[0]
