@@ -42,8 +42,8 @@ LISTEN_RETRY_MAX_SECONDS = 30
 
 class RedisQueue(socketio.RedisManager):
     """python-socketio's Redis manager, but a failed publish is reported to push_case (the
-    stock one logs it and drops the event), and a listener that subscribes again after
-    losing Redis tells its sockets to resync.
+    stock one logs it and drops the event), and a listener that subscribes after failing
+    to (Redis lost, or away when the worker started) tells its sockets to resync.
 
     A publish Redis took while this worker was not subscribed reached none of its sockets,
     though the relay counted it delivered (Redis cannot say who missed it). Once Redis
@@ -57,7 +57,9 @@ class RedisQueue(socketio.RedisManager):
         return sent
 
     def _redis_listen_with_retries(self):
-        retry, subscriptions = 1, 0
+        # deaf: a subscription failed, so publishes may have gone unheard - after a lost
+        # connection, or from the start (Redis away when the worker began serving sockets).
+        retry, deaf = 1, False
         while True:
             try:
                 self._redis_connect()
@@ -66,12 +68,14 @@ class RedisQueue(socketio.RedisManager):
                 self.pubsub.subscribe(self.channel)
                 for message in self.pubsub.listen():
                     if message["type"] == "subscribe":
-                        subscriptions, retry = subscriptions + 1, 1
-                        if subscriptions > 1:
+                        retry = 1
+                        if deaf:
+                            deaf = False
                             self.resubscribed()
                     else:
                         yield message
             except Exception as exc:  # Redis away or restarting: the stock back-off, shorter
+                deaf = True
                 log.warning("socket queue: cannot receive from Redis (%s); retrying in %ss",
                             type(exc).__name__, retry)
                 time.sleep(retry)
