@@ -237,14 +237,18 @@ def search(viewer, filters: dict):
         query = query.where(Case.id.in_(sa.select(Summons.case_id)
                                         .where(Summons.department_id == filters["department_id"])))
     if filters.get("q"):
-        # Only over text the viewer reads: a followed case's text answering a search would
-        # give it away (numbers in it included) one guess at a time.
-        text = filters["q"]
-        query = query.where(access.case_filter(viewer, followed=False),
-                            sa.or_(Case.description.contains(text, autoescape=True),
-                                   Case.address.contains(text, autoescape=True)))
-        if any(ch.isdigit() for ch in text):
-            query = query.where(Case.id.in_(_found_as_read(viewer, query, text)))
+        query = _text_search(viewer, query, filters["q"])
+    return query
+
+
+def _text_search(viewer, query, text: str):
+    """Only over text the viewer reads: a followed case's text answering a search would
+    give it away (numbers in it included) one guess at a time."""
+    query = query.where(access.case_filter(viewer, followed=False),
+                        sa.or_(Case.description.contains(text, autoescape=True),
+                               Case.address.contains(text, autoescape=True)))
+    if any(ch.isdigit() for ch in text):
+        query = query.where(Case.id.in_(_found_as_read(viewer, query, text)))
     return query
 
 
